@@ -1,0 +1,71 @@
+"""analyzer: rebuild helpdesk cases from your own mailbox and measure who made whom wait.
+
+Public API (what notebooks and other programs use; the CLI is built on it):
+
+- :class:`Analysis` — a store read with a config; ``messages()`` DataFrame.
+- :func:`import_paths` — import mbox/Maildir/MH/message files into a :class:`Store`.
+- :class:`Store` — the embedded SQLite store.
+- :class:`Config`, :func:`load_config`, :func:`parse_config` — who is who.
+- :class:`PartyClassifier` — me / agency / contractor / other.
+- :class:`AnalyzerError` and its subclasses — the one error family.
+
+Nothing is done at import time; importing ``analyzer`` never imports the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Analysis",
+    "AnalyzerError",
+    "Config",
+    "ConfigError",
+    "Counterpart",
+    "ImportSummary",
+    "PartyClassifier",
+    "SourceError",
+    "Store",
+    "StoreError",
+    "UsageError",
+    "import_paths",
+    "load_config",
+    "parse_config",
+]
+
+_WHERE = {
+    "Analysis": "analyzer.analysis",
+    "AnalyzerError": "analyzer.errors",
+    "ConfigError": "analyzer.errors",
+    "SourceError": "analyzer.errors",
+    "StoreError": "analyzer.errors",
+    "UsageError": "analyzer.errors",
+    "Config": "analyzer.config",
+    "Counterpart": "analyzer.config",
+    "load_config": "analyzer.config",
+    "parse_config": "analyzer.config",
+    "ImportSummary": "analyzer.importer",
+    "import_paths": "analyzer.importer",
+    "PartyClassifier": "analyzer.parties",
+    "Store": "analyzer.store",
+}
+
+if TYPE_CHECKING:
+    from analyzer.analysis import Analysis
+    from analyzer.config import Config, Counterpart, load_config, parse_config
+    from analyzer.errors import AnalyzerError, ConfigError, SourceError, StoreError, UsageError
+    from analyzer.importer import ImportSummary, import_paths
+    from analyzer.parties import PartyClassifier
+    from analyzer.store import Store
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so that "import analyzer" stays cheap (pandas loads only when used).
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analyzer' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,272 @@
+"""Import local sources into the store.
+
+Headers of every message are parsed by the lean pass (both cores through a
+process pool on large imports); raw bytes and the full parse are kept only for
+messages exchanged with a counterpart and for broken ones. Batches are
+committed one transaction at a time, so a killed import leaves a consistent
+store and the next run picks up where it stopped: units whose location key is
+already stored are not read again.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.config import Config
+from analyzer.errors import SourceError
+from analyzer.parse import ParsedHeaders, parse_body, parse_headers
+from analyzer.parties import PartyClassifier
+from analyzer.sources import (
+    MboxFile,
+    Skipped,
+    Unit,
+    mbox_fingerprint,
+    read_unit,
+    split_mbox,
+    walk,
+)
+from analyzer.store import Location, Record, SourceState, Store
+
+BATCH = 256
+POOL_THRESHOLD = 400  # below this, starting worker processes costs more than it saves
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import did; ``broken`` and ``skipped`` list ``(path, reason)``."""
+
+    read: int = 0
+    new: int = 0
+    duplicates: int = 0
+    unchanged: int = 0
+    relevant: int = 0
+    sources: int = 0
+    unchanged_sources: int = 0
+    refreshed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    broken: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Outcome:
+    record: Record
+    relevant: bool
+    broken: str | None
+
+
+# Each worker process classifies with the same config; it is set once per
+# process by the pool initializer rather than pickled with every batch.
+_worker_classifier: PartyClassifier | None = None
+
+
+def _init_worker(config: Config) -> None:
+    global _worker_classifier
+    _worker_classifier = PartyClassifier(config)
+
+
+def _broken_reason(headers: ParsedHeaders) -> str | None:
+    if not headers.has_headers:
+        return "no header"
+    return None
+
+
+def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
+    classifier = _worker_classifier
+    assert classifier is not None
+    out: list[_Outcome | Skipped] = []
+    for unit in units:
+        try:
+            raw = read_unit(unit)
+        except OSError:
+            out.append(Skipped(unit.path, "unreadable"))
+            continue
+        headers = parse_headers(raw, unit.delivered_hint)
+        relevant = classifier.involves_counterpart(headers.from_addr, headers.recipients())
+        broken = _broken_reason(headers)
+        keep = relevant or broken is not None or bool(headers.problems)
+        body = parse_body(raw) if keep else None
+        if body is not None and body.defects and broken is None:
+            if any(d.startswith("unparsable") for d in body.defects):
+                broken = body.defects[0]
+        location = Location(unit.key, unit.kind, unit.source, unit.path, unit.offset,
+                            unit.length, unit.folder)
+        out.append(_Outcome(Record(location, headers, raw if keep else None, body),
+                            relevant, broken))
+    return out
+
+
+def _batches(units: Iterable[Unit], size: int = BATCH) -> Iterator[list[Unit]]:
+    batch: list[Unit] = []
+    for unit in units:
+        batch.append(unit)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _plan(store: Store, paths: Sequence[Path], summary: ImportSummary
+          ) -> tuple[list[Unit], list[SourceState]]:
+    """The units not yet stored, and the mbox states to save once they are."""
+    todo: list[Unit] = []
+    states: list[SourceState] = []
+    known_by_source: dict[str, set[str]] = {}
+    sources_seen: set[str] = set()
+    unchanged_sources: set[str] = set()
+
+    def known(source: str) -> set[str]:
+        if source not in known_by_source:
+            known_by_source[source] = store.known_keys(source)
+        return known_by_source[source]
+
+    for item in walk(list(paths)):
+        if isinstance(item, Skipped):
+            summary.skipped.append((item.path, item.reason))
+        elif isinstance(item, MboxFile):
+            sources_seen.add(item.path)
+            st = os.stat(item.path)
+            previous = store.source_state(item.path)
+            start = 0
+            if previous is not None:
+                same_prefix = (st.st_size >= previous.scanned_upto and
+                               mbox_fingerprint(item.path, previous.scanned_upto)
+                               == previous.fingerprint)
+                if same_prefix and st.st_size == previous.scanned_upto:
+                    unchanged_sources.add(item.path)
+                    summary.unchanged += len(known(item.path))
+                    continue
+                if same_prefix:
+                    start = previous.scanned_upto
+                else:
+                    # Rewritten in place (compacted, edited): offsets changed.
+                    store.forget_source_locations(item.path)
+                    known_by_source.pop(item.path, None)
+            seen = known(item.path)
+            for unit in split_mbox(item.path, item.folder, start):
+                if unit.key in seen:
+                    summary.unchanged += 1
+                else:
+                    todo.append(unit)
+            states.append(SourceState(item.path, "mbox", st.st_size, st.st_mtime_ns,
+                                      st.st_size, mbox_fingerprint(item.path, st.st_size)))
+        else:
+            sources_seen.add(item.source)
+            if item.key in known(item.source):
+                summary.unchanged += 1
+            else:
+                todo.append(item)
+    summary.sources = len(sources_seen)
+    summary.unchanged_sources = len(unchanged_sources)
+    return todo, states
+
+
+def import_paths(
+    store: Store,
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    progress: ProgressCallback | None = None,
+    workers: int | None = None,
+) -> ImportSummary:
+    """Import mbox files, Maildir/Maildir++/MH folders and message files.
+
+    Re-importing an unchanged source reads nothing and adds nothing. Raises
+    :class:`SourceError` only when a path given does not exist; problems with
+    single files and messages are reported in the summary.
+    """
+    started = time.perf_counter()
+    for path in paths:
+        if not path.exists():
+            raise SourceError("source.not_found", path=str(path))
+    summary = ImportSummary()
+    with store.writing():
+        todo, states = _plan(store, paths, summary)
+        total = len(todo)
+        if progress:
+            progress(0, total)
+        done = 0
+        for outcomes in _run(todo, config, workers):
+            records: list[Record] = []
+            for outcome in outcomes:
+                if isinstance(outcome, Skipped):
+                    summary.skipped.append((outcome.path, outcome.reason))
+                    continue
+                records.append(outcome.record)
+                if outcome.broken:
+                    summary.broken.append((outcome.record.location.path, outcome.broken))
+            new_ids = _new_relevant(store, outcomes)
+            new, dup = store.add_records(records)
+            summary.new += new
+            summary.duplicates += dup
+            summary.relevant += new_ids
+            summary.read += len(records)
+            done += len(outcomes)
+            if progress:
+                progress(done, total)
+        for state in states:
+            store.save_source(state)
+        if summary.skipped:
+            store.add_skipped(summary.skipped)
+        summary.refreshed = refresh_bodies(store, config)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _new_relevant(store: Store, outcomes: Sequence[_Outcome | Skipped]) -> int:
+    ids = [o.record.headers.message_id for o in outcomes
+           if isinstance(o, _Outcome) and o.relevant]
+    if not ids:
+        return 0
+    marks = ",".join("?" * len(ids))
+    existing = store.conn.execute(
+        f"SELECT count(*) FROM messages WHERE message_id IN ({marks})", ids).fetchone()[0]
+    return len(set(ids)) - int(existing)
+
+
+def _run(units: list[Unit], config: Config, workers: int | None
+         ) -> Iterator[list[_Outcome | Skipped]]:
+    count = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if count <= 1 or len(units) < POOL_THRESHOLD:
+        _init_worker(config)
+        for batch in _batches(units):
+            yield _process(batch)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(count, initializer=_init_worker, initargs=(config,)) as pool:
+        yield from pool.imap(_process, _batches(units))
+
+
+def refresh_bodies(store: Store, config: Config) -> int:
+    """Read again, from where they were seen, the messages that involve a
+    counterpart but whose raw bytes are not stored (the config gained a
+    counterpart since they were imported). Returns how many were completed.
+    """
+    classifier = PartyClassifier(config)
+    done = 0
+    for row in store.rows_without_body():
+        recipients = [a for _, a in json.loads(row["to_json"])]
+        recipients += [a for _, a in json.loads(row["cc_json"])]
+        if not classifier.involves_counterpart(row["from_addr"], recipients):
+            continue
+        for loc in store.locations_of(row["id"]):
+            unit = Unit(loc.kind, loc.source, loc.path, loc.key, loc.folder, loc.offset,
+                        loc.length)
+            try:
+                raw = read_unit(unit)
+            except OSError:
+                continue
+            store.add_body(row["id"], raw, parse_body(raw))
+            done += 1
+            break
+    return done

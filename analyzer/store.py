@@ -1,0 +1,411 @@
+"""The embedded store: one SQLite file, readable by any SQLite tool.
+
+Tables (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``;
+the file is marked as ours with ``PRAGMA application_id``):
+
+``messages``
+    one row per distinct message (deduplicated on ``message_id``) with the
+    parsed fields every stage needs; times are ISO 8601 UTC text.
+``bodies``
+    the raw bytes, every header and the body text of the messages the analysis
+    reads closely: those exchanged with a counterpart, and broken ones (kept so
+    nothing is lost). Unrelated personal mail is not copied.
+``locations``
+    every place a message was seen (file, mbox offset, folder, IMAP uid), so a
+    message that becomes relevant after a config change can be read again.
+``sources``
+    what was scanned of each mbox file, so an unchanged one is skipped.
+``skipped``
+    files that were not messages, with the reason.
+
+Every write is one transaction per batch, and a batch's locations are what
+the next run checks to skip known messages, so a killed import leaves a
+consistent store that the next run completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import StoreError
+from analyzer.parse import ParsedBody, ParsedHeaders
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x414E4C5A  # "ANLZ"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE,
+    synthetic_id INTEGER NOT NULL DEFAULT 0,
+    subject TEXT NOT NULL DEFAULT '',
+    from_addr TEXT NOT NULL DEFAULT '',
+    from_name TEXT NOT NULL DEFAULT '',
+    to_json TEXT NOT NULL DEFAULT '[]',
+    cc_json TEXT NOT NULL DEFAULT '[]',
+    date_header TEXT,
+    date_utc TEXT,
+    delivered_utc TEXT,
+    in_reply_to TEXT NOT NULL DEFAULT '[]',
+    refs TEXT NOT NULL DEFAULT '[]',
+    auto_headers TEXT NOT NULL DEFAULT '{}',
+    size INTEGER NOT NULL DEFAULT 0,
+    problems TEXT NOT NULL DEFAULT '[]',
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bodies (
+    message_rowid INTEGER PRIMARY KEY REFERENCES messages(id),
+    raw BLOB NOT NULL,
+    headers_json TEXT NOT NULL DEFAULT '{}',
+    body_text TEXT NOT NULL DEFAULT '',
+    attachments_json TEXT NOT NULL DEFAULT '[]',
+    defects_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS locations (
+    id INTEGER PRIMARY KEY,
+    message_rowid INTEGER NOT NULL REFERENCES messages(id),
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    offset INTEGER NOT NULL DEFAULT 0,
+    length INTEGER NOT NULL DEFAULT -1,
+    folder TEXT NOT NULL DEFAULT '',
+    uid INTEGER,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS locations_message ON locations(message_rowid);
+CREATE INDEX IF NOT EXISTS locations_source ON locations(source);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    scanned_upto INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where one message was seen. ``key`` identifies the place across runs
+    (a Maildir file keeps its key when its flags change)."""
+
+    key: str
+    kind: str
+    source: str
+    path: str
+    offset: int = 0
+    length: int = -1
+    folder: str = ""
+    uid: int | None = None
+
+
+@dataclass(slots=True)
+class Record:
+    """One message read from a source, ready to be stored."""
+
+    location: Location
+    headers: ParsedHeaders
+    raw: bytes | None = None
+    body: ParsedBody | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    path: str
+    kind: str
+    size: int
+    mtime_ns: int
+    scanned_upto: int
+    fingerprint: str
+
+
+class _Lock:
+    """An exclusive lock on a store for writers, so two runs never interleave."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self, store_path: Path) -> None:
+        try:
+            import fcntl
+        except ImportError:  # Windows: SQLite's own locking still applies
+            return
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            raise StoreError("store.locked", path=str(store_path)) from None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Store:
+    """An open store. Use :meth:`open`; close with :meth:`close` or ``with``."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self._lock = _Lock(path)
+
+    # -- opening -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Store:
+        """Open (or create) the store at ``path``.
+
+        Refuses, without writing anything, a file that is not SQLite, an SQLite
+        database of another application, a damaged one, or one written by a
+        newer version; an older schema is migrated.
+        """
+        path = Path(path)
+        _check_file(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError("store.error", path=str(path), detail=str(exc)) from None
+        store = cls(path, conn)
+        try:
+            store._prepare()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError("store.corrupt", path=str(path), detail=str(exc)) from None
+        except StoreError:
+            conn.close()
+            raise
+        return store
+
+    def _prepare(self) -> None:
+        conn = self.conn
+        conn.row_factory = sqlite3.Row
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables and app_id != APPLICATION_ID:
+            raise StoreError("store.foreign", path=str(self.path))
+        if version > SCHEMA_VERSION:
+            raise StoreError("store.newer", path=str(self.path), found=version,
+                             supported=SCHEMA_VERSION)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if version < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('created_by', 'analyzer')")
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._lock.release()
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Store]:
+        """Hold the store's writer lock for a whole run (import, fetch)."""
+        self._lock.acquire(self.path)
+        try:
+            yield self
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- writing -----------------------------------------------------------
+
+    def add_records(self, records: Sequence[Record]) -> tuple[int, int]:
+        """Store a batch in one transaction. Returns ``(new, already_known)``.
+
+        A message already stored (same ``message_id``) only gains the new
+        location, and its raw bytes if it had none.
+        """
+        new = known = 0
+        seen = now_iso()
+        with self.transaction() as conn:
+            for rec in records:
+                h = rec.headers
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO messages (message_id, synthetic_id, subject, "
+                    "from_addr, from_name, to_json, cc_json, date_header, date_utc, "
+                    "delivered_utc, in_reply_to, refs, auto_headers, size, problems, "
+                    "first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (h.message_id, int(h.synthetic_id), h.subject, h.from_addr, h.from_name,
+                     _dumps(h.to), _dumps(h.cc), h.date_header, h.date_utc, h.delivered_utc,
+                     _dumps(h.in_reply_to), _dumps(h.references), _dumps(h.auto_headers),
+                     h.size, _dumps(h.problems), seen),
+                )
+                if cur.rowcount:
+                    rowid = cur.lastrowid
+                    new += 1
+                else:
+                    rowid = conn.execute("SELECT id FROM messages WHERE message_id = ?",
+                                         (h.message_id,)).fetchone()[0]
+                    known += 1
+                if rec.raw is not None:
+                    _insert_body(conn, rowid, rec.raw, rec.body)
+                loc = rec.location
+                conn.execute(
+                    "INSERT INTO locations (message_rowid, key, kind, source, path, offset, "
+                    "length, folder, uid, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT(key) DO UPDATE SET path=excluded.path, "
+                    "message_rowid=excluded.message_rowid, seen_at=excluded.seen_at",
+                    (rowid, loc.key, loc.kind, loc.source, loc.path, loc.offset, loc.length,
+                     loc.folder, loc.uid, seen),
+                )
+        return new, known
+
+    def add_body(self, message_rowid: int, raw: bytes, body: ParsedBody | None) -> None:
+        with self.transaction() as conn:
+            _insert_body(conn, message_rowid, raw, body)
+
+    def add_skipped(self, items: Iterable[tuple[str, str]]) -> None:
+        seen = now_iso()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO skipped VALUES (?,?,?) ON CONFLICT(path) DO UPDATE "
+                "SET reason=excluded.reason, seen_at=excluded.seen_at",
+                [(p, r, seen) for p, r in items],
+            )
+
+    def save_source(self, state: SourceState) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?)",
+                (state.path, state.kind, state.size, state.mtime_ns, state.scanned_upto,
+                 state.fingerprint, now_iso()),
+            )
+
+    def forget_source_locations(self, source: str) -> None:
+        """Drop the locations of one source (an mbox rewritten in place)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM locations WHERE source = ?", (source,))
+
+    # -- reading -----------------------------------------------------------
+
+    def source_state(self, path: str) -> SourceState | None:
+        row = self.conn.execute("SELECT path, kind, size, mtime_ns, scanned_upto, fingerprint "
+                                "FROM sources WHERE path = ?", (path,)).fetchone()
+        return SourceState(*row) if row else None
+
+    def known_keys(self, source: str) -> set[str]:
+        """Location keys already stored for one source."""
+        rows = self.conn.execute("SELECT key FROM locations WHERE source = ?", (source,))
+        return {r[0] for r in rows}
+
+    def count_messages(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def message_rows(self) -> list[sqlite3.Row]:
+        """Every message with whether its body is stored and its folders."""
+        return self.conn.execute(
+            "SELECT m.*, (b.message_rowid IS NOT NULL) AS has_body, "
+            "(SELECT group_concat(DISTINCT folder) FROM locations l "
+            " WHERE l.message_rowid = m.id) AS folders "
+            "FROM messages m LEFT JOIN bodies b ON b.message_rowid = m.id ORDER BY m.id"
+        ).fetchall()
+
+    def rows_without_body(self) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT m.id, m.from_addr, m.to_json, m.cc_json FROM messages m "
+            "WHERE NOT EXISTS (SELECT 1 FROM bodies b WHERE b.message_rowid = m.id)"
+        ).fetchall()
+
+    def locations_of(self, message_rowid: int) -> list[Location]:
+        rows = self.conn.execute(
+            "SELECT key, kind, source, path, offset, length, folder, uid FROM locations "
+            "WHERE message_rowid = ? ORDER BY id", (message_rowid,)).fetchall()
+        return [Location(*r) for r in rows]
+
+    def raw_message(self, message_id: str) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT b.raw FROM bodies b JOIN messages m ON m.id = b.message_rowid "
+            "WHERE m.message_id = ?", (message_id,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def body_rows(self) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT m.message_id, b.headers_json, b.body_text, b.attachments_json, "
+            "b.defects_json FROM bodies b JOIN messages m ON m.id = b.message_rowid"
+        ).fetchall()
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in
+                self.conn.execute("SELECT path, reason FROM skipped ORDER BY path")]
+
+    def check_integrity(self) -> str:
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _insert_body(conn: sqlite3.Connection, rowid: int | None, raw: bytes,
+                 body: ParsedBody | None) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO bodies VALUES (?,?,?,?,?,?)",
+        (rowid, raw,
+         _dumps(body.headers if body else {}), body.text if body else "",
+         _dumps(body.attachments if body else []), _dumps(body.defects if body else [])),
+    )
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that is not an SQLite database before SQLite touches it."""
+    if path.is_dir():
+        raise StoreError("store.not_sqlite", path=str(path))
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError("store.error", path=str(path), detail=exc.strerror) from None
+    if head and head != _SQLITE_MAGIC:
+        raise StoreError("store.not_sqlite", path=str(path))

@@ -1,0 +1,40 @@
+"""Shared fixtures.
+
+Third-party corpora are read from ``../shared/corpora`` beside the checkout
+(or ``$ANALYZER_CORPORA``). They are never copied into the project. Tests that
+need them skip when the folder is absent, except in CI (``CI`` set), where a
+missing corpus is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_MAILBOX = ROOT / "sample_mailbox"
+
+
+def _corpora_path() -> Path:
+    env = os.environ.get("ANALYZER_CORPORA")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def corpora_dir() -> Path:
+    """The shared third-party corpora folder; skip (or fail in CI) when absent."""
+    path = _corpora_path()
+    if not path.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"third-party corpora not found at {path} (required in CI)")
+        pytest.skip(f"third-party corpora not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_mailbox() -> Path:
+    return SAMPLE_MAILBOX
