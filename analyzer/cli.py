@@ -132,7 +132,14 @@ def _import(settings: Settings, store_path: Path, paths: tuple[Path, ...], confi
         return import_paths(store, list(paths), config, progress=progress)
 
 
-def _print_import_summary(settings: Settings, summary: Any, err: bool) -> None:
+def _console() -> Console:
+    """Standard output; 100 columns when it is not a terminal, so files and
+    tests get the same layout everywhere (rich adds colour only on terminals)."""
+    return Console() if sys.stdout.isatty() else Console(width=100)
+
+
+def _print_import_summary(settings: Settings, summary: Any, err: bool,
+                          details: bool = True) -> None:
     def echo(text: str) -> None:
         click.echo(text, err=err)
 
@@ -140,8 +147,9 @@ def _print_import_summary(settings: Settings, summary: Any, err: bool) -> None:
                     known=summary.duplicates + summary.unchanged, relevant=summary.relevant))
     echo(settings.t("import.summary.sources", sources=summary.sources,
                     unchanged=summary.unchanged_sources))
-    for key, items in (("import.summary.skipped", summary.skipped),
-                       ("import.summary.broken", summary.broken)):
+    lists = [("import.summary.skipped", summary.skipped)] if details else []
+    lists.append(("import.summary.broken", summary.broken))
+    for key, items in lists:
         if not items:
             continue
         echo(settings.t(key, count=len(items)))
@@ -182,7 +190,7 @@ def report_command(settings: Settings, paths: tuple[Path, ...], html_file: Path 
         store_path = settings.store_path(lambda: cache_store_for(paths))
         summary = _import(settings, store_path, paths, config)
         if summary.broken or summary.new:
-            _print_import_summary(settings, summary, err=True)
+            _print_import_summary(settings, summary, err=True, details=False)
         title = ", ".join(p.name or str(p) for p in paths)
     else:
         store_path = settings.store_path(default_store)
@@ -190,7 +198,7 @@ def report_command(settings: Settings, paths: tuple[Path, ...], html_file: Path 
     with Analysis(Store.open(store_path), config) as analysis:
         figures = summarize(analysis.messages(), config)
     config_name = str(config.path) if config.path else None
-    render_terminal(figures, settings.lang, Console(), title=title, store=str(store_path),
+    render_terminal(figures, settings.lang, _console(), title=title, store=str(store_path),
                     config=config_name)
     if html_file is not None:
         html_file.write_text(render_html(figures, settings.lang, title=title), "utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,24 @@ _worker_classifier: PartyClassifier | None = None
 def _init_worker(config: Config) -> None:
     global _worker_classifier
     _worker_classifier = PartyClassifier(config)
+
+
+def _init_pool_worker(config: Config) -> None:
+    _die_with_parent()
+    _init_worker(config)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the importing process dies, so a
+    killed import leaves no orphan process behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _broken_reason(headers: ParsedHeaders) -> str | None:
@@ -147,6 +166,7 @@ def _plan(store: Store, paths: Sequence[Path], summary: ImportSummary
                     continue
                 if same_prefix:
                     start = previous.scanned_upto
+                    summary.unchanged += len(known(item.path))
                 else:
                     # Rewritten in place (compacted, edited): offsets changed.
                     store.forget_source_locations(item.path)
@@ -243,7 +263,7 @@ def _run(units: list[Unit], config: Config, workers: int | None
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    with ctx.Pool(count, initializer=_init_worker, initargs=(config,)) as pool:
+    with ctx.Pool(count, initializer=_init_pool_worker, initargs=(config,)) as pool:
         yield from pool.imap(_process, _batches(units))
 
 

@@ -95,7 +95,8 @@ def render_terminal(summary: Summary, lang: str, console: Console, *, title: str
         console.print(t("report.no_messages"))
         return
 
-    table = Table(title=t("report.counterparts"), title_justify="left")
+    console.print(t("report.counterparts"), style="bold")
+    table = Table()
     table.add_column(t("report.col.counterpart"))
     table.add_column(t("report.col.kind"))
     for key in ("report.col.messages", "report.col.received", "report.col.sent"):
@@ -110,7 +111,8 @@ def render_terminal(summary: Summary, lang: str, console: Console, *, title: str
     if not any(line.messages for line in summary.counterparts):
         console.print(t("report.no_counterpart_mail"))
 
-    parties = Table(title=t("report.parties"), title_justify="left")
+    console.print(t("report.parties"), style="bold")
+    parties = Table()
     parties.add_column(t("report.col.party"))
     parties.add_column(t("report.col.messages"), justify="right")
     for party, count in summary.parties.items():
@@ -119,7 +121,8 @@ def render_terminal(summary: Summary, lang: str, console: Console, *, title: str
     console.print(parties)
 
     if summary.months:
-        months = Table(title=t("report.months"), title_justify="left")
+        console.print(t("report.months"), style="bold")
+        months = Table()
         months.add_column(t("report.col.month"))
         shown = [p for p in PARTIES if p != "other"]
         for party in shown:

@@ -137,7 +137,7 @@ def is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() or (path / "new").is_dir()
 
 
-def _maildir_units(maildir: Path, folder: str) -> Iterator[Unit]:
+def _maildir_units(maildir: Path, folder: str) -> Iterator[Unit | Skipped]:
     for sub in ("new", "cur"):
         directory = maildir / sub
         try:
@@ -145,7 +145,10 @@ def _maildir_units(maildir: Path, folder: str) -> Iterator[Unit]:
         except FileNotFoundError:
             continue
         for entry in entries:
-            if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if entry.name.startswith("."):
+                yield Skipped(entry.path, "not_message")
                 continue
             # The part before ":2," stays when a client changes flags or moves
             # the file from new/ to cur/; it is what identifies the message.
@@ -178,6 +181,11 @@ def _folder_name(path: Path) -> str:
 def _maildir_tree(maildir: Path, folder: str) -> Iterator[Unit | Skipped | MboxFile]:
     yield from _maildir_units(maildir, folder)
     for entry in sorted(maildir.iterdir()):
+        if entry.is_file() and not entry.name.startswith("."):
+            # Loose files beside cur/ and new/ (notmuch's own test layout,
+            # hand-made folders) are read like any directory's files.
+            yield from _file(entry, maildir, folder)
+            continue
         if entry.name in ("cur", "new", "tmp") or not entry.is_dir():
             continue
         if entry.name.startswith(".") and entry.name not in _SKIPPED_DIRS and is_maildir(entry):

@@ -156,8 +156,11 @@ class _Lock:
             return
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # A POSIX record lock, not flock: it belongs to this process only,
+            # so worker processes forked during an import do not keep it alive
+            # after this process is killed.
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             os.close(self._fd)
             self._fd = None
             raise StoreError("store.locked", path=str(store_path)) from None

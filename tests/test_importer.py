@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from analyzer.config import parse_config
+from analyzer.errors import SourceError
+from analyzer.importer import import_paths
+from analyzer.store import Store
+from tests.builders import mbox, message, write_maildir
+
+CONFIG = parse_config({
+    "me": {"addresses": ["julie.moreau@exemple-perso.fr"]},
+    "counterpart": [{"name": "France Travail", "kind": "agency",
+                     "domains": ["pole-emploi.fr", "francetravail.fr"]}],
+})
+
+
+def _friend(n: int) -> bytes:
+    return message(message_id=f"<friend{n}@x>", to="ami@exemple.fr", subject=f"Salut {n}")
+
+
+def test_import_keeps_raw_only_for_counterpart_mail(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "mail", {"1.a:2,S": message(), "2.b:2,S": _friend(1)})
+    with Store.open(tmp_path / "s.sqlite") as store:
+        summary = import_paths(store, [tmp_path / "mail"], CONFIG)
+        assert (summary.read, summary.new, summary.duplicates, summary.relevant) == (2, 2, 0, 1)
+        rows = {r["message_id"]: r["has_body"] for r in store.message_rows()}
+        assert rows == {"m1@example.org": 1, "friend1@x": 0}
+        assert store.raw_message("m1@example.org") == message()
+
+
+def test_reimport_unchanged_adds_nothing_and_reads_nothing(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "mail", {f"{n}.x:2,S": _friend(n) for n in range(5)})
+    (tmp_path / "box.mbox").write_bytes(mbox(message(), _friend(10)))
+    paths = [tmp_path / "mail", tmp_path / "box.mbox"]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        first = import_paths(store, paths, CONFIG)
+        second = import_paths(store, paths, CONFIG)
+    assert (first.read, first.new) == (7, 7)
+    assert (second.read, second.new, second.unchanged, second.unchanged_sources) == (0, 0, 7, 1)
+
+
+def test_reimport_picks_up_only_new_messages(tmp_path: Path) -> None:
+    box = tmp_path / "box.mbox"
+    box.write_bytes(mbox(message(), _friend(1)))
+    write_maildir(tmp_path / "mail", {"1.x:2,S": _friend(2)})
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [box, tmp_path / "mail"], CONFIG)
+        with box.open("ab") as fh:
+            fh.write(mbox(_friend(3)))
+        write_maildir(tmp_path / "mail", {"2.x:2,S": _friend(4)})
+        again = import_paths(store, [box, tmp_path / "mail"], CONFIG)
+        assert (again.read, again.new, again.unchanged) == (2, 2, 3)
+        assert store.count_messages() == 5
+
+
+def test_rewritten_mbox_is_rescanned_without_duplicates(tmp_path: Path) -> None:
+    box = tmp_path / "box.mbox"
+    box.write_bytes(mbox(message(), _friend(1), _friend(2)))
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [box], CONFIG)
+        box.write_bytes(mbox(_friend(2), _friend(5)))  # compacted: offsets moved
+        again = import_paths(store, [box], CONFIG)
+        assert (again.read, again.new, again.duplicates) == (2, 1, 1)
+        assert store.count_messages() == 4
+        keys = store.known_keys(str(box.resolve()))
+        assert len(keys) == 2
+
+
+def test_same_message_in_two_folders_is_one_message(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "mail", {"1.x:2,S": message()})
+    write_maildir(tmp_path / "mail", {"1.y:2,S": message()}, "Sent")
+    with Store.open(tmp_path / "s.sqlite") as store:
+        summary = import_paths(store, [tmp_path / "mail"], CONFIG)
+        assert (summary.new, summary.duplicates) == (1, 1)
+        (row,) = store.message_rows()
+        assert sorted(row["folders"].split(",")) == ["INBOX", "Sent"]
+
+
+def test_message_without_message_id_is_stable_across_reimport(tmp_path: Path) -> None:
+    raw = message(message_id=None)
+    write_maildir(tmp_path / "a", {"1.x:2,S": raw})
+    write_maildir(tmp_path / "b", {"9.z:2,S": raw.replace(b"\n", b"\r\n")})
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [tmp_path / "a"], CONFIG)
+        summary = import_paths(store, [tmp_path / "b"], CONFIG)
+        assert (summary.new, summary.duplicates) == (0, 1)
+        (row,) = store.message_rows()
+        assert row["synthetic_id"] == 1
+        assert row["problems"] == '["no Message-ID"]'
+
+
+def test_broken_message_kept_raw_and_reported(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "mail", {"1.x:2,S": b"\x00\x01 garbage with no header\n"})
+    with Store.open(tmp_path / "s.sqlite") as store:
+        summary = import_paths(store, [tmp_path / "mail"], CONFIG)
+        path = str((tmp_path / "mail" / "cur" / "1.x:2,S").resolve())
+        assert summary.broken == [(path, "no header")]
+        (row,) = store.message_rows()
+        assert row["has_body"] == 1
+        assert store.raw_message(row["message_id"]) == b"\x00\x01 garbage with no header\n"
+
+
+def test_config_change_reads_newly_relevant_messages_again(tmp_path: Path) -> None:
+    contractor = message(message_id="<c1@x>", sender="Coach <coach@cabinet-avenir.fr>",
+                         to="julie.moreau@exemple-perso.fr")
+    write_maildir(tmp_path / "mail", {"1.x:2,S": contractor})
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [tmp_path / "mail"], CONFIG)
+        assert store.raw_message("c1@x") is None
+        wider = parse_config({
+            "me": {"addresses": ["julie.moreau@exemple-perso.fr"]},
+            "counterpart": [{"name": "Cabinet Avenir", "kind": "contractor",
+                             "domains": ["cabinet-avenir.fr"]}],
+        })
+        summary = import_paths(store, [tmp_path / "mail"], wider)
+        assert (summary.read, summary.refreshed) == (0, 1)
+        assert store.raw_message("c1@x") == contractor
+
+
+def test_missing_path_is_a_source_error(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store, pytest.raises(SourceError) as err:
+        import_paths(store, [tmp_path / "nope"], CONFIG)
+    assert err.value.render("en") == (
+        f"Source not found: {tmp_path / 'nope'}. Check the path of the mailbox.")
+
+
+def test_parallel_and_serial_imports_store_the_same(tmp_path: Path) -> None:
+    messages = {f"{n}.x:2,S": (message(message_id=f"<p{n}@x>") if n % 10 == 0 else _friend(n))
+                for n in range(900)}
+    write_maildir(tmp_path / "mail", messages)
+    results = []
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"s{workers}.sqlite") as store:
+            summary = import_paths(store, [tmp_path / "mail"], CONFIG, workers=workers)
+            rows = [(r["message_id"], r["has_body"], r["subject"]) for r in store.message_rows()]
+            results.append((summary.new, summary.relevant, sorted(rows)))
+    assert results[0] == results[1]
+    assert results[0][:2] == (900, 90)
+
+
+def test_killed_import_leaves_consistent_store_and_next_run_completes(tmp_path: Path) -> None:
+    total = 6000
+    write_maildir(tmp_path / "mail", {f"{n}.x:2,S": _friend(n) for n in range(total)})
+    store_path = tmp_path / "s.sqlite"
+    env = {**os.environ, "ANALYZER_CONFIG": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "--store", str(store_path), "import",
+         str(tmp_path / "mail")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stored = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store_path.exists():
+            try:
+                with sqlite3.connect(store_path, timeout=1) as conn:
+                    stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+            except sqlite3.OperationalError:
+                stored = 0
+        if stored > 0:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with Store.open(store_path) as store:
+        assert store.check_integrity() == "ok"
+        partial = store.count_messages()
+        assert 0 < partial < total
+        rows = store.conn.execute(
+            "SELECT count(*) FROM messages m WHERE NOT EXISTS "
+            "(SELECT 1 FROM locations l WHERE l.message_rowid = m.id)").fetchone()[0]
+        assert rows == 0
+        summary = import_paths(store, [tmp_path / "mail"], CONFIG)
+        assert summary.new == total - partial
+        assert store.count_messages() == total

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+
+from analyzer.parse import (
+    SYNTHETIC_DOMAIN,
+    decode_words,
+    header_fields,
+    html_to_text,
+    parse_addresses,
+    parse_body,
+    parse_headers,
+    sanitize_filename,
+    split_header_block,
+    to_utc_iso,
+)
+from tests.builders import message
+
+
+def test_parse_headers_reads_every_stored_field() -> None:
+    raw = message(
+        sender="=?UTF-8?Q?Conseill=C3=A8re_Dupr=C3=A9?= <c.dupre@francetravail.fr>",
+        to="Julie <julie.moreau@exemple-perso.fr>, autre@exemple.fr",
+        subject="=?UTF-8?Q?Contr=C3=B4le?= de votre dossier",
+        in_reply_to="<a@x> (Julie's message)",
+        references="<root@x>\n <a@x>",
+        extra="Cc: Chef <Chef@FranceTravail.fr>\nAuto-Submitted: auto-generated\n"
+              "Received: by mx.exemple-perso.fr; Wed, 19 Feb 2020 10:15:02 +0100",
+    )
+    h = parse_headers(raw)
+    assert (h.message_id, h.synthetic_id) == ("m1@example.org", False)
+    assert (h.from_name, h.from_addr) == ("Conseillère Dupré", "c.dupre@francetravail.fr")
+    assert h.to == [("Julie", "julie.moreau@exemple-perso.fr"), ("", "autre@exemple.fr")]
+    assert h.cc == [("Chef", "chef@francetravail.fr")]
+    assert h.subject == "Contrôle de votre dossier"
+    assert h.date_utc == "2020-02-19T09:14:00Z"
+    assert h.delivered_utc == "2020-02-19T09:15:02Z"
+    assert h.in_reply_to == ["a@x"]
+    assert h.references == ["root@x", "a@x"]
+    assert h.auto_headers == {"auto-submitted": "auto-generated",
+                              "content-type": "text/plain; charset=utf-8"}
+    assert h.problems == []
+    assert h.size == len(raw)
+
+
+def test_missing_message_id_gets_stable_synthetic_id() -> None:
+    raw = message(message_id=None)
+    first, second = parse_headers(raw), parse_headers(raw.replace(b"\n", b"\r\n"))
+    assert first.synthetic_id is True
+    assert first.message_id.endswith("@" + SYNTHETIC_DOMAIN)
+    assert first.message_id == second.message_id
+    assert first.problems == ["no Message-ID"]
+    other = parse_headers(message(message_id=None, body="autre texte\n"))
+    assert other.message_id != first.message_id
+
+
+def test_headerless_message_is_flagged_not_raised() -> None:
+    h = parse_headers(b"Just some text\nwith no header at all\n")
+    assert h.has_headers is False
+    assert h.synthetic_id is True
+    assert h.problems == ["2 malformed header line(s)", "no header"]
+
+
+def test_delivery_hint_used_without_received() -> None:
+    h = parse_headers(message(), delivered_hint="2020-02-19T09:20:00Z")
+    assert h.delivered_utc == "2020-02-19T09:20:00Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Wed, 19 Feb 2020 10:14:00 +0100", "2020-02-19T09:14:00Z"),
+        ("19 Feb 2020 10:14 -0500", "2020-02-19T15:14:00Z"),
+        ("Sun, 31 Mar 2024 03:30:00 +0200", "2024-03-31T01:30:00Z"),
+        ("garbage", None),
+        ("", None),
+        ("Mon, 1 Jan 3000 00:00:00 +0000", None),
+    ],
+)
+def test_to_utc_iso(value: str, expected: str | None) -> None:
+    assert to_utc_iso(value) == expected
+
+
+def test_header_fields_unfolds_and_counts_junk() -> None:
+    block = b"From MAILER-DAEMON Sun Aug  7 11:40:37 2022\nSubject: one\n\ttwo\nnot a header\nX-A: 1"
+    assert header_fields(block) == ([("subject", "one two"), ("x-a", "1")], 1)
+
+
+def test_split_header_block_crlf() -> None:
+    assert split_header_block(b"A: 1\r\n\r\nbody") == (b"A: 1", 8)
+
+
+def test_raw_latin1_header_decoded() -> None:
+    h = parse_headers(b"Subject: caf\xe9\nFrom: a@b.fr\n\nx")
+    assert h.subject == "café"
+
+
+def test_hostile_address_header_does_not_recurse() -> None:
+    header = "To: " + "a:" * 5000 + " x@y.fr\n"
+    h = parse_headers(("From: s@t.fr\n" + header + "\nbody").encode())
+    assert h.to == [("", "x@y.fr")]
+
+
+def test_decode_words_bad_charset_left_as_is() -> None:
+    assert decode_words("=?x-unknown?Q?abc?=") == "=?x-unknown?Q?abc?="
+
+
+def test_parse_addresses_skips_non_addresses() -> None:
+    assert parse_addresses("undisclosed-recipients:;") == []
+
+
+def test_parse_body_text_html_and_attachments() -> None:
+    raw = (
+        b"From: a@francetravail.fr\nTo: b@c.fr\nSubject: s\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="XX"\n\n'
+        b"--XX\nContent-Type: text/html; charset=utf-8\n\n"
+        b"<p>Merci de r&eacute;pondre <b style='color:red'>sous 48 heures</b></p>\n"
+        b"--XX\nContent-Type: application/pdf; name=\"../../evil.pdf\"\n"
+        b'Content-Disposition: attachment; filename="../../evil.pdf"\n'
+        b"Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--XX--\n"
+    )
+    body = parse_body(raw)
+    assert body.text == "Merci de répondre sous 48 heures"
+    assert body.attachments == [{"filename": "evil.pdf", "content_type": "application/pdf",
+                                 "size": 12}]
+    assert body.headers["subject"] == "s"
+
+
+def test_html_to_text_drops_scripts() -> None:
+    assert html_to_text("<div>a</div><script>alert(1)</script><p>b</p>") == "a\nb"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("rapport.pdf", "rapport.pdf"), ("../../etc/passwd", "passwd"),
+     ("C:\\Users\\x\\cv.docx", "cv.docx"), ("a<b>c.txt", "a_b_c.txt"), ("", "attachment"),
+     ("...", "attachment")],
+)
+def test_sanitize_filename(name: str, expected: str) -> None:
+    assert sanitize_filename(name) == expected

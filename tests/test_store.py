@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import StoreError
+from analyzer.parse import parse_headers
+from analyzer.store import APPLICATION_ID, SCHEMA_VERSION, Location, Record, Store
+from tests.builders import message
+
+
+def _record(key: str, raw: bytes, keep_raw: bool = False) -> Record:
+    return Record(Location(key, "file", "/src", f"/src/{key}", folder="INBOX"),
+                  parse_headers(raw), raw if keep_raw else None)
+
+
+def test_new_store_is_marked_and_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"meta", "messages", "bodies", "locations", "sources", "skipped"}
+
+
+def test_duplicate_message_id_is_one_message_with_two_locations(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.add_records([_record("a", message())]) == (1, 0)
+        assert store.add_records([_record("b", message(), keep_raw=True)]) == (0, 1)
+        assert store.count_messages() == 1
+        (row,) = store.message_rows()
+        assert row["folders"] == "INBOX"
+        assert row["has_body"] == 1
+        assert [loc.key for loc in store.locations_of(row["id"])] == ["a", "b"]
+
+
+def test_not_sqlite_file_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes")
+    with pytest.raises(StoreError) as err:
+        Store.open(path)
+    assert err.value.render("en") == (
+        f"The file {path} is not an analyzer store (not even SQLite). "
+        "It was left untouched; choose another path with --store.")
+    assert path.read_text() == "my notes"
+
+
+def test_foreign_sqlite_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE contacts (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store.open(path)
+    assert err.value.key == "store.foreign"
+    assert err.value.render("fr") == (
+        f"Le fichier {path} est une base SQLite qui n'appartient pas à analyzer. "
+        "Elle n'a pas été modifiée ; choisissez un autre chemin avec --store.")
+
+
+def test_newer_schema_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store.open(path)
+    assert err.value.render("en") == (
+        f"The store {path} was written by a newer analyzer (schema {SCHEMA_VERSION + 1}; "
+        f"this version reads up to {SCHEMA_VERSION}). Please upgrade analyzer.")
+
+
+def test_second_writer_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as first, first.writing(), Store.open(path) as second:
+        with pytest.raises(StoreError) as err, second.writing():
+            pass
+        assert err.value.key == "store.locked"
+
+
+def test_failed_batch_rolls_back(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        good = _record("a", message())
+        bad = _record("b", message(message_id="<m2@x>"))
+        bad.location = None  # type: ignore[assignment]
+        with pytest.raises(AttributeError):
+            store.add_records([good, bad])
+        assert store.count_messages() == 0
+        assert store.check_integrity() == "ok"
