@@ -32,7 +32,7 @@ from analyzer.sources import (
     split_mbox,
     walk,
 )
-from analyzer.store import Location, Record, SourceState, Store
+from analyzer.store import Location, Record, SourceState, Store, close_inherited_locks
 
 BATCH = 256
 POOL_THRESHOLD = 400  # below this, starting worker processes costs more than it saves
@@ -75,6 +75,7 @@ def _init_worker(config: Config) -> None:
 
 
 def _init_pool_worker(config: Config) -> None:
+    close_inherited_locks()
     _die_with_parent()
     _init_worker(config)
 

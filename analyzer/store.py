@@ -156,19 +156,32 @@ class _Lock:
             return
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            # A POSIX record lock, not flock: it belongs to this process only,
-            # so worker processes forked during an import do not keep it alive
-            # after this process is killed.
-            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(self._fd)
             self._fd = None
             raise StoreError("store.locked", path=str(store_path)) from None
+        _HELD_LOCKS.add(self._fd)
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD_LOCKS.discard(self._fd)
             os.close(self._fd)
             self._fd = None
+
+
+# File descriptors of the writer locks this process holds. A forked worker
+# inherits them; it closes its copies (close_inherited_locks) so that the
+# lock dies with the process that took it, even if that one is killed.
+_HELD_LOCKS: set[int] = set()
+
+
+def close_inherited_locks() -> None:
+    """In a forked child: drop the copies of the parent's store locks."""
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
 
 
 class Store:
