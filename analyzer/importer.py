@@ -114,9 +114,9 @@ def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
         broken = _broken_reason(headers)
         keep = relevant or broken is not None or bool(headers.problems)
         body = parse_body(raw) if keep else None
-        if body is not None and body.defects and broken is None:
-            if any(d.startswith("unparsable") for d in body.defects):
-                broken = body.defects[0]
+        unparsable = body is not None and any(d.startswith("unparsable") for d in body.defects)
+        if unparsable and broken is None and body is not None:
+            broken = body.defects[0]
         location = Location(unit.key, unit.kind, unit.source, unit.path, unit.offset,
                             unit.length, unit.folder)
         out.append(_Outcome(Record(location, headers, raw if keep else None, body),

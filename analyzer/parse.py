@@ -377,7 +377,7 @@ def parse_body(raw: bytes) -> ParsedBody:
         defects = sorted({str(d) for d in mail.defects_categories})
     # mail-parser surfaces whatever the stdlib parser raises on hostile input;
     # one message must never stop an import, so the failure is kept as a defect.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         body = raw[body_start:]
         plain = _decode_bytes(body[:MAX_BODY_TEXT])
         attachments = []

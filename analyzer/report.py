@@ -65,7 +65,8 @@ def summarize(messages: pd.DataFrame, config: Config) -> Summary:
         months = local.dt.strftime("%Y-%m")
         table = dated.assign(month=months).groupby(["month", "party"]).size()
         for month in sorted(set(months)):
-            counts = {p: int(table.get((month, p), 0)) for p in PARTIES if p != "other"}
+            counts: dict[str, int] = {p: int(table.get((month, p), 0))
+                                      for p in PARTIES if p != "other"}
             summary.months.append((month, counts))
     return summary
 

@@ -82,7 +82,8 @@ def test_to_utc_iso(value: str, expected: str | None) -> None:
 
 
 def test_header_fields_unfolds_and_counts_junk() -> None:
-    block = b"From MAILER-DAEMON Sun Aug  7 11:40:37 2022\nSubject: one\n\ttwo\nnot a header\nX-A: 1"
+    block = (b"From MAILER-DAEMON Sun Aug  7 11:40:37 2022\n"
+             b"Subject: one\n\ttwo\nnot a header\nX-A: 1")
     assert header_fields(block) == ([("subject", "one two"), ("x-a", "1")], 1)
 
 

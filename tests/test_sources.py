@@ -4,7 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.sources import MboxFile, Skipped, Unit, is_from_line, read_unit, sniff, split_mbox, walk
+from analyzer.sources import (
+    MboxFile,
+    Skipped,
+    Unit,
+    is_from_line,
+    read_unit,
+    sniff,
+    split_mbox,
+    walk,
+)
 from tests.builders import mbox, message, write_maildir
 
 
