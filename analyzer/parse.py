@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from analyzer.msgids import parse_id_list, parse_message_id
+from analyzer.msgids import parse_id_list, parse_in_reply_to, parse_message_id
 
 # Bounds on the work done per message (hostile mail must cost milliseconds).
 MAX_HEADER_BYTES = 512 * 1024
@@ -276,7 +276,7 @@ def parse_headers(raw: bytes, delivered_hint: str | None = None) -> ParsedHeader
         date_header=date_header,
         date_utc=date_utc,
         delivered_utc=delivered or delivered_hint,
-        in_reply_to=parse_id_list(first.get("in-reply-to")),
+        in_reply_to=parse_in_reply_to(first.get("in-reply-to")),
         references=parse_id_list(first.get("references")),
         auto_headers=auto,
         size=len(raw),

@@ -17,6 +17,9 @@ the file is marked as ours with ``PRAGMA application_id``):
     what was scanned of each mbox file, so an unchanged one is skipped.
 ``skipped``
     files that were not messages, with the reason.
+``corrections``
+    the user's manual joins and splits of cases, recorded against
+    Message-IDs so they survive re-import and re-analysis.
 
 Every write is one transaction per batch, and a batch's locations are what
 the next run checks to skip known messages, so a killed import leaves a
@@ -38,7 +41,7 @@ from typing import Any
 from analyzer.errors import StoreError
 from analyzer.parse import ParsedBody, ParsedHeaders
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x414E4C5A  # "ANLZ"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -101,6 +104,22 @@ CREATE TABLE IF NOT EXISTS skipped (
     seen_at TEXT NOT NULL
 );
 """
+
+# Each entry upgrades a store from the version before it; a store is never
+# read under a schema it was not migrated to.
+_MIGRATIONS: dict[int, str] = {
+    1: _SCHEMA,
+    2: """
+CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('join', 'split')),
+    message_a TEXT NOT NULL,
+    message_b TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (kind, message_a, message_b)
+);
+""",
+}
 
 
 def now_iso() -> str:
@@ -236,9 +255,10 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         if version < SCHEMA_VERSION:
             conn.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('created_by', 'analyzer')")
@@ -393,6 +413,15 @@ class Store:
     def skipped(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in
                 self.conn.execute("SELECT path, reason FROM skipped ORDER BY path")]
+
+    def add_correction(self, kind: str, message_a: str, message_b: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO corrections (kind, message_a, message_b, "
+                         "created_at) VALUES (?,?,?,?)", (kind, message_a, message_b, now_iso()))
+
+    def corrections(self) -> list[tuple[str, str, str]]:
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT kind, message_a, message_b FROM corrections ORDER BY id")]
 
     def check_integrity(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])

@@ -24,7 +24,32 @@ def test_new_store_is_marked_and_versioned(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"meta", "messages", "bodies", "locations", "sources", "skipped"}
+    assert tables == {
+        "meta",
+        "messages",
+        "bodies",
+        "locations",
+        "sources",
+        "skipped",
+        "corrections",
+    }
+
+
+def test_version_1_store_is_migrated(tmp_path: Path) -> None:
+    from analyzer.store import _MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(_MIGRATIONS[1])
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=1")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        store.add_correction("join", "a@x", "b@x")
+        assert store.corrections() == [("join", "a@x", "b@x")]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_duplicate_message_id_is_one_message_with_two_locations(tmp_path: Path) -> None:
