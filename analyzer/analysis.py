@@ -11,12 +11,13 @@ across configs, so a changed config is always reflected.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from analyzer.cases import CaseBuild, Corrections, build_cases
 from analyzer.config import Config, load_config
 from analyzer.parties import PartyClassifier
 from analyzer.store import Store
@@ -68,6 +69,7 @@ class Analysis:
 
     store: Store
     config: Config
+    _build: CaseBuild | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(cls, store: str | Path, config: str | Path | Config | None = None) -> Analysis:
@@ -89,7 +91,7 @@ class Analysis:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def messages(self) -> pd.DataFrame:
+    def base_messages(self) -> pd.DataFrame:
         """One row per stored message, with its party and counterpart.
 
         Columns: see :data:`MESSAGE_COLUMNS`. ``sent_at`` is a UTC timestamp
@@ -116,3 +118,40 @@ class Analysis:
         frame = pd.DataFrame.from_records(rows, columns=list(MESSAGE_COLUMNS))
         frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True)
         return frame
+
+    def bodies(self) -> dict[str, tuple[dict[str, str], str]]:
+        """``{message_id: (headers, body text)}`` for messages whose body is stored."""
+        out: dict[str, tuple[dict[str, str], str]] = {}
+        for row in self.store.body_rows():
+            out[row["message_id"]] = (json.loads(row["headers_json"]), row["body_text"])
+        return out
+
+    def corrections(self) -> Corrections:
+        found = Corrections()
+        for kind, a, b in self.store.corrections():
+            (found.joins if kind == "join" else found.splits).append((a, b))
+        return found
+
+    def build(self) -> CaseBuild:
+        """Thread the messages and rebuild cases (see :mod:`analyzer.cases`)."""
+        if self._build is None:
+            self._build = build_cases(self.base_messages(), self.bodies(), self.corrections())
+        return self._build
+
+    def messages(self) -> pd.DataFrame:
+        """One row per message with thread, case, ticket and automation.
+
+        The columns of :meth:`base_messages` plus ``thread_id``,
+        ``conversation_id``, ``case_id`` (empty for messages in no case),
+        ``ticket_id``, ``automated``, ``automation_kind``, ``is_closure``,
+        ``sender_person`` and ``body_text``.
+        """
+        return self.build().messages.copy()
+
+    def links(self) -> pd.DataFrame:
+        """Why messages share a case: one row per link the case builder made."""
+        return self.build().links.copy()
+
+    def refresh(self) -> None:
+        """Forget computed tables (after an import or a correction)."""
+        self._build = None

@@ -57,3 +57,32 @@ class UsageError(AnalyzerError):
     (unknown case id, bad filter value); the CLI exits with code 2."""
 
     default_key = "usage.error"
+
+
+class SchemaError(UsageError):
+    """Raised when a DataFrame handed to a public function breaks its column
+    contract (:mod:`analyzer.schema`): a column is missing, has the wrong
+    dtype, holds missing values where none are allowed, or a value outside
+    its closed set. The message names the function, the column and what was
+    expected. A caller error, hence a :class:`UsageError` (exit code 2)."""
+
+    default_key = "schema.invalid"
+
+
+class ImapError(AnalyzerError):
+    """Raised by the IMAP fetcher (:mod:`analyzer.imap`) when the server cannot
+    be reached or used: unknown host, connection refused, timeout, TLS
+    certificate not trusted, disconnection (BYE), throttling, a folder that
+    does not exist, or a server error. The message never holds a secret."""
+
+    default_key = "imap.error"
+
+
+class CredentialsError(AnalyzerError):
+    """Raised when no usable credential is found or the server refuses it:
+    no password in the environment, a secure keyring or a terminal prompt;
+    a failing ``token_command``; a password or token rejected at login (with
+    a hint about app passwords for Gmail and Microsoft accounts). The message
+    names the account, never the secret."""
+
+    default_key = "credentials.error"

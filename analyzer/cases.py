@@ -1,0 +1,736 @@
+"""Cases: the matters a citizen lives, rebuilt from fragmented tickets.
+
+A helpdesk splits one matter into tickets; closing one forces the citizen to
+start a new conversation, often with a new subject and no reply headers.
+This module groups the messages exchanged with a counterpart into cases and
+records, for every link it makes, the signal that justified it:
+
+========================  ==================================================
+signal                    meaning
+========================  ==================================================
+``thread``                the messages reply to each other (Message-ID,
+                          In-Reply-To, References; see :mod:`analyzer.threader`)
+``ticket``                they carry the same ticket number
+``ticket-reference``      a later message cites an earlier ticket's number
+                          ("suite à ma demande n° …")
+``quote``                 a later conversation re-pastes or quotes text of an
+                          earlier one (the citizen re-explaining)
+``reopen-after-closure``  a ticket was closed, and within
+                          :data:`REOPEN_WINDOW` a new conversation with the
+                          same counterpart started on the same matter
+                          (similar subject and vocabulary)
+``acknowledgement``       an acknowledgement that opened a ticket arrived
+                          just after a message that had none (systems that
+                          send no reply headers)
+``notice``                a notice with nothing to tie it (a closure, a
+                          survey, "a new message awaits in your personal
+                          space") joins the conversation with that
+                          counterpart it follows
+``manual-join``           the user joined them (corrections win)
+========================  ==================================================
+
+Messages are first grouped into *conversations* (thread and ticket links),
+then conversations into cases (the other signals). A contractor's
+conversation joins an agency case only when it points to it (a ticket
+number, a quote, a reply); otherwise it is a case of its own. Messages that
+involve no counterpart belong to no case.
+
+Case ids are derived from the case's earliest message, so a case keeps its id
+when new mail arrives as long as that message stays its earliest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+
+from analyzer.automation import classify_automation
+from analyzer.i18n import translate
+from analyzer.people import fold, sender_person
+from analyzer.subjects import strip_reply_prefixes
+from analyzer.threader import ThreadInput, thread_messages
+from analyzer.tickets import (
+    detect_previous_ticket_mentions,
+    detect_tickets,
+    own_text,
+    ticket_key,
+    ticket_state,
+)
+
+#: How long after a closure a new conversation may still be its continuation.
+REOPEN_WINDOW = timedelta(days=30)
+#: Within this many days of a closure the similarity threshold is the base
+#: one; past it, each day asks for this much more similarity.
+REOPEN_GRACE_DAYS = 3.0
+REOPEN_PENALTY_PER_DAY = 0.03
+#: Minimum vocabulary similarity (cosine of tf-idf vectors) for a reopening
+#: without any reference; tuned on scenario seeds 1–5, evaluated on others.
+REOPEN_SIMILARITY = 0.18
+#: Shingle length (words) and how many shared shingles make a quote.
+QUOTE_WORDS = 8
+QUOTE_MIN_SHINGLES = 4
+#: An unquoted re-paste must be this long (in shingles) to count.
+REPASTE_MIN_SHINGLES = 32
+#: Share of the earlier message's own text that must be found again.
+QUOTE_MIN_COVERAGE = 0.6
+#: How soon after a message an acknowledgement must come to be its receipt.
+ACK_WINDOW = timedelta(hours=2)
+#: How far back a notice looks for the conversation it belongs to.
+NOTICE_WINDOW = timedelta(days=45)
+#: How soon after a portal notification my next message shows I read it.
+NEXT_REPLY_WINDOW = timedelta(days=10)
+NOTICE_KINDS = frozenset({"closure", "rejection", "survey", "acknowledgement", "notification",
+                          "portal_notification", "out_of_office"})
+#: Automation kinds a citizen's own message can have (her own auto-replies);
+#: wording rules meant for helpdesk notices do not apply to what she writes.
+OWN_AUTOMATION_KINDS = frozenset({"out_of_office", "bounce"})
+
+#: A shingle found in this many conversations (or a tenth of them) is
+#: boilerplate (signatures, footers), not a re-explanation.
+BOILERPLATE_MIN_CONVERSATIONS = 6
+
+# link(earlier row, later row, signal, **details): unite two groups, and
+# record why when they were not one already.
+LinkFunction = Callable[..., None]
+
+CLOSING_STATES = frozenset({"closed", "resolved", "rejected_followup"})
+CLOSING_KINDS = frozenset({"closure", "rejection"})
+
+_WORD = re.compile(r"[a-z0-9]+")
+_DATE_IN_TEXT = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
+_TICKET_TAG = re.compile(r"\[[^\]]*\]|\b(?:ticket|demande|request|case)\s*(?:n\s?°|#)\s*\S+", re.I)
+# Frequent words that say nothing about the matter (French and English).
+_STOPWORDS = frozenset(["a", "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "meme", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "m", "n", "s", "t", "y", "ete", "etre", "avoir", "fait", "faire", "est", "sont", "ai", "as", "avons", "avez", "ont", "suis", "bien", "plus", "tres", "tout", "tous", "toute", "toutes", "cela", "ca", "comme", "aussi", "encore", "deja", "alors", "donc", "car", "bonjour", "bonsoir", "madame", "monsieur", "cordialement", "merci", "salutations", "sinceres", "remerciements", "demande", "demandes", "message", "messages", "courriel", "mail", "email", "objet", "date", "envoye", "re", "tr", "fwd", "fw", "reponse", "the", "and", "for", "you", "your", "with", "this", "that", "from", "have", "has", "are", "was", "were", "will", "would", "can", "could", "please", "thanks", "thank", "regards", "hello", "dear", "request", "ticket", "case"])
+
+
+@dataclass(frozen=True)
+class CaseLink:
+    """One link the case builder made, and why (``params`` fill the
+    catalogue's ``cases.detail.<signal>`` sentence)."""
+
+    case_id: str
+    from_message_id: str
+    to_message_id: str
+    signal: str
+    params: dict[str, Any]
+    detail: str
+
+
+@dataclass
+class Corrections:
+    """Manual corrections, recorded against Message-IDs (which survive
+    re-import and re-numbering), never case ids. They win over heuristics:
+    ``joins`` put two messages' cases together, ``splits`` keep two messages
+    in different cases."""
+
+    joins: list[tuple[str, str]] = field(default_factory=list)
+    splits: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class CaseBuild:
+    """The case builder's result: ``messages`` (one row per message, with
+    ``thread_id``, ``conversation_id``, ``case_id``, ``ticket_id``,
+    ``automated``…) and ``links`` (one row per link, see :class:`CaseLink`)."""
+
+    messages: pd.DataFrame
+    links: pd.DataFrame
+
+
+def case_id_for(message_id: str) -> str:
+    """The id of a case whose earliest message is ``message_id``.
+
+    >>> case_id_for("abc@example.org")
+    'C-ba7f0c8e'
+    """
+    return "C-" + hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+class _Groups:
+    """Union-find over message rows, refusing unions that break a split."""
+
+    def __init__(self, size: int, forbidden: Iterable[tuple[int, int]]) -> None:
+        self.parent = list(range(size))
+        self.tags: dict[int, set[tuple[int, int]]] = defaultdict(set)
+        for n, (a, b) in enumerate(forbidden):
+            self.tags[a].add((n, 0))
+            self.tags[b].add((n, 1))
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        ta, tb = self.tags.get(ra, set()), self.tags.get(rb, set())
+        if ta and tb and any((n, 1 - side) in tb for n, side in ta):
+            return False
+        self.parent[rb] = ra
+        if tb:
+            self.tags[ra] = ta | tb
+            self.tags.pop(rb, None)
+        return True
+
+
+@dataclass
+class _Conversation:
+    rows: list[int]
+    counterpart: str
+    start: pd.Timestamp
+    closures: list[pd.Timestamp]
+    numbers: set[str]
+    cited: list[str]
+    times: list[pd.Timestamp] = field(default_factory=list)
+    notice_only: bool = False
+    notice_kind: str | None = None
+    waiting: bool = False
+    vector: dict[str, float] = field(default_factory=dict)
+    mine: set[int] = field(default_factory=set)
+    quoted: set[int] = field(default_factory=set)
+    shingles: set[int] = field(default_factory=set)
+    by_message: dict[int, set[int]] = field(default_factory=dict)
+    dates: set[str] = field(default_factory=set)
+    opened: bool = False
+
+
+def _tokens(text: str) -> list[str]:
+    return [w for w in _WORD.findall(fold(text)) if len(w) > 2 and w not in _STOPWORDS
+            and not w.isdigit()]
+
+
+def _shingles(text: str) -> set[int]:
+    words = _WORD.findall(fold(text))
+    return {hash(" ".join(words[i:i + QUOTE_WORDS]))
+            for i in range(0, max(0, len(words) - QUOTE_WORDS + 1))}
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _base_subject(subject: str) -> str:
+    base, _ = strip_reply_prefixes(subject)
+    return _TICKET_TAG.sub(" ", base)
+
+
+def build_cases(
+    messages: pd.DataFrame,
+    bodies: Mapping[str, tuple[Mapping[str, str], str]],
+    corrections: Corrections | None = None,
+) -> CaseBuild:
+    """Thread every message and group counterpart messages into cases.
+
+    ``messages`` is :meth:`analyzer.analysis.Analysis.base_messages` (one row
+    per message with party, counterpart, sent_at and header fields);
+    ``bodies`` maps a Message-ID to ``(headers, body text)`` for the messages
+    whose body is stored.
+    """
+    corrections = corrections or Corrections()
+    frame = messages.reset_index(drop=True).copy()
+    n = len(frame)
+    ids: list[str] = frame["message_id"].tolist()
+    index = {mid: i for i, mid in enumerate(ids)}
+    dates = frame["sent_at"]
+    thread_of = thread_messages(
+        ThreadInput(mid, irt, refs, subj, None if pd.isna(when) else when.to_pydatetime())
+        for mid, irt, refs, subj, when in zip(
+            ids, frame["in_reply_to"], frame["references"], frame["subject"], dates,
+            strict=True)
+    )
+    frame["thread_id"] = [thread_of.get(mid, mid) for mid in ids]
+    feats = _features(frame, bodies)
+
+    forbidden = [(index[a], index[b]) for a, b in corrections.splits
+                 if a in index and b in index]
+    groups = _Groups(n, forbidden)
+    link_rows: list[tuple[int, int, str, dict[str, Any]]] = []
+
+    def link(a: int, b: int, signal: str, **params: Any) -> None:
+        if groups.union(a, b):
+            link_rows.append((a, b, signal, params))
+
+    for a, b in corrections.joins:
+        if a in index and b in index and feats.involved[index[a]] and feats.involved[index[b]]:
+            link(index[a], index[b], "manual-join")
+
+    order = sorted((i for i in range(n) if feats.involved[i]),
+                   key=lambda i: (pd.isna(dates[i]), dates[i] if not pd.isna(dates[i]) else 0,
+                                  ids[i]))
+    _link_headers(frame, order, feats, link)
+    _link_acknowledgements(frame, order, feats, groups, link)
+    conversations = _conversations(frame, order, groups, feats)
+    _link_conversations(conversations, frame, feats, groups, link)
+
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in order:
+        members[groups.find(i)].append(i)
+    case_of: list[str | None] = [None] * n
+    for rows in members.values():
+        cid = case_id_for(ids[rows[0]])
+        for i in rows:
+            case_of[i] = cid
+    conversation_of: list[str | None] = [None] * n
+    ticket_ids: list[str | None] = list(feats.own_ticket)
+    for conv in conversations:
+        for i in conv.rows:
+            conversation_of[i] = ids[conv.rows[0]]
+        keys = {feats.own_ticket[i] for i in conv.rows if feats.own_ticket[i] is not None}
+        if len(keys) == 1:
+            (only,) = keys
+            for i in conv.rows:
+                ticket_ids[i] = ticket_ids[i] or only
+
+    frame["conversation_id"] = conversation_of
+    frame["case_id"] = case_of
+    frame["ticket_id"] = ticket_ids
+    frame["automated"] = feats.automated
+    frame["automation_kind"] = feats.kinds
+    frame["is_closure"] = feats.closing
+    frame["sender_person"] = feats.persons
+    frame["body_text"] = feats.texts
+    links = pd.DataFrame(
+        [(case_of[a], ids[a], ids[b], signal, params,
+          translate(f"cases.detail.{signal}", "en", **params))
+         for a, b, signal, params in link_rows],
+        columns=["case_id", "from_message_id", "to_message_id", "signal", "params", "detail"],
+    )
+    return CaseBuild(frame, links)
+
+
+@dataclass
+class _Features:
+    """What the case builder reads from each message exchanged with a counterpart."""
+
+    involved: list[bool]
+    automated: list[bool]
+    kinds: list[str | None]
+    closing: list[bool]
+    persons: list[str | None]
+    own_ticket: list[str | None]
+    numbers: list[set[str]]
+    cited: list[list[str]]
+    texts: list[str]
+
+
+def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str], str]]
+              ) -> _Features:
+    n = len(frame)
+    f = _Features(
+        involved=frame["counterpart"].notna().tolist(), automated=[False] * n,
+        kinds=[None] * n, closing=[False] * n, persons=[None] * n, own_ticket=[None] * n,
+        numbers=[set() for _ in range(n)], cited=[[] for _ in range(n)], texts=[""] * n,
+    )
+    for i in range(n):
+        if not f.involved[i]:
+            continue
+        row = frame.iloc[i]
+        headers, body = bodies.get(row["message_id"], ({}, ""))
+        subject = row["subject"]
+        mine = row["party"] == "me"
+        f.texts[i] = body
+        verdict = classify_automation(headers, subject, body, row["from_addr"], row["from_name"])
+        if mine and verdict.kind not in OWN_AUTOMATION_KINDS:
+            f.kinds[i] = None
+        else:
+            f.automated[i] = verdict.automated
+            f.kinds[i] = verdict.kind
+            f.closing[i] = (verdict.kind in CLOSING_KINDS
+                            or ticket_state(subject, body) in CLOSING_STATES)
+            f.persons[i] = sender_person(row["from_name"], row["from_addr"], body)
+        refs = detect_tickets(subject, headers, row["message_id"], row["references"], body)
+        starts = not row["in_reply_to"] and not row["references"]
+        if mine:
+            # A citizen cannot know the number of a ticket her message will
+            # open: numbers in a message of hers that starts a conversation,
+            # and numbers she cites ("suite à ma demande n° …"), point at
+            # earlier tickets.
+            f.cited[i] = detect_previous_ticket_mentions(f"{subject}\n{body}")
+            if starts:
+                f.cited[i] += [r.number for r in refs if r.number not in f.cited[i]]
+        for ref in refs:
+            f.numbers[i].add(ref.number)
+            if ref.number in f.cited[i]:
+                continue
+            if f.own_ticket[i] is None:
+                f.own_ticket[i] = ticket_key(ref)
+    return f
+
+
+def _link_headers(frame: pd.DataFrame, order: Sequence[int], feats: _Features,
+                  link: LinkFunction) -> None:
+    """Messages of one thread, and of one ticket, belong together."""
+    first_in_thread: dict[str, int] = {}
+    first_in_ticket: dict[str, int] = {}
+    for i in order:
+        thread = frame.at[i, "thread_id"]
+        if thread in first_in_thread:
+            link(first_in_thread[thread], i, "thread")
+        else:
+            first_in_thread[thread] = i
+        key = feats.own_ticket[i]
+        if key is not None:
+            if key in first_in_ticket:
+                link(first_in_ticket[key], i, "ticket", ticket=key)
+            else:
+                first_in_ticket[key] = i
+
+
+def _link_acknowledgements(frame: pd.DataFrame, order: Sequence[int], feats: _Features,
+                           groups: _Groups, link: LinkFunction) -> None:
+    """An acknowledgement that opens a ticket belongs to the message it
+    acknowledges, even when the helpdesk sets no reply header."""
+    with_ticket = {groups.find(i) for i in order if feats.own_ticket[i] is not None}
+    first_of_ticket: dict[str, int] = {}
+    for i in order:
+        key = feats.own_ticket[i]
+        if key is not None:
+            first_of_ticket.setdefault(key, i)
+    opened = {groups.find(i) for i in first_of_ticket.values()
+              if frame.at[i, "party"] == "me"}
+    last_mine: dict[str, int] = {}
+    for i in order:
+        counterpart = frame.at[i, "counterpart"]
+        if frame.at[i, "party"] == "me":
+            last_mine[counterpart] = i
+            continue
+        # A receipt is an acknowledgement, or any machine-sent message that
+        # opens a ticket (some helpdesks only send "ticket created (New)").
+        opens = feats.own_ticket[i] is not None and groups.find(i) not in opened
+        receipt = feats.kinds[i] == "acknowledgement" or (feats.automated[i] and opens)
+        if not receipt or counterpart not in last_mine:
+            continue
+        asked = last_mine[counterpart]
+        gap = frame.at[i, "sent_at"] - frame.at[asked, "sent_at"]
+        if pd.isna(gap) or not timedelta(0) <= gap <= ACK_WINDOW:
+            continue
+        if groups.find(asked) in with_ticket and groups.find(asked) != groups.find(i):
+            continue
+        minutes = int(gap.total_seconds() // 60)
+        link(asked, i, "acknowledgement", minutes=minutes)
+        with_ticket.add(groups.find(i))
+
+
+def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
+                   feats: _Features) -> list[_Conversation]:
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in order:
+        members[groups.find(i)].append(i)
+    conversations: list[_Conversation] = []
+    document_freq: Counter[str] = Counter()
+    shingle_freq: Counter[int] = Counter()
+    raw_counts: list[Counter[str]] = []
+    for rows in members.values():
+        times = [frame.at[i, "sent_at"] for i in rows]
+        conv = _Conversation(
+            rows=rows,
+            counterpart=str(frame.at[rows[0], "counterpart"]),
+            start=times[0],
+            closures=[t for i, t in zip(rows, times, strict=True) if feats.closing[i]],
+            numbers=set().union(*(feats.numbers[i] for i in rows)),
+            cited=[c for i in rows for c in feats.cited[i]],
+            times=times,
+            notice_only=all(frame.at[i, "party"] != "me"
+                            and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
+                            and feats.own_ticket[i] is None for i in rows),
+            notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
+            waiting=_waiting(frame, rows, feats),
+        )
+        counts: Counter[str] = Counter()
+        for i in rows:
+            if feats.automated[i]:
+                continue
+            text = own_text(feats.texts[i])
+            counts.update(_tokens(_base_subject(frame.at[i, "subject"])) * 2)
+            counts.update(_tokens(text))
+            own = _shingles(text)
+            conv.by_message[i] = own
+            conv.shingles |= own
+            if frame.at[i, "party"] == "me" and not conv.opened:
+                # The message that opens a conversation is where a citizen
+                # re-explains, re-pastes or quotes what came before.
+                conv.opened = True
+                conv.quoted = _shingles(_quoted_part(feats.texts[i]))
+                conv.mine = set(own)
+                conv.dates = set(_DATE_IN_TEXT.findall(feats.texts[i]))
+        # What a conversation quotes of itself (a reply quoting the message it
+        # answers) says nothing about other conversations.
+        conv.quoted -= conv.shingles - conv.mine
+        raw_counts.append(counts)
+        document_freq.update(counts.keys())
+        shingle_freq.update(conv.shingles | conv.quoted)
+        conversations.append(conv)
+    total = max(1, len(conversations))
+    common_at = max(BOILERPLATE_MIN_CONVERSATIONS, total // 10)
+    common = {s for s, c in shingle_freq.items() if c >= common_at}
+    for conv, counts in zip(conversations, raw_counts, strict=True):
+        conv.mine -= common
+        conv.quoted -= common
+        conv.shingles -= common
+        for i in conv.by_message:
+            conv.by_message[i] -= common
+        weights = {t: (1 + math.log(c)) * math.log((1 + total) / (1 + document_freq[t]))
+                   for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        conv.vector = {t: w / norm for t, w in weights.items() if w > 0}
+    conversations.sort(key=lambda c: (pd.isna(c.start), c.start if not pd.isna(c.start) else 0))
+    return conversations
+
+
+def _waiting(frame: pd.DataFrame, rows: Sequence[int], feats: _Features) -> bool:
+    """True when the conversation's last human message is mine (I await an answer)."""
+    for i in reversed(rows):
+        if not feats.automated[i]:
+            return bool(frame.at[i, "party"] == "me")
+    return False
+
+
+def _quoted_part(body: str) -> str:
+    """The part of a message below its own text: what it quotes or forwards."""
+    own = own_text(body)
+    rest = body[len(own):] if body.startswith(own) else ""
+    return rest.replace(">", " ")
+
+
+def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFrame,
+                        feats: _Features, groups: _Groups, link: LinkFunction,
+                        timezone: str = "Europe/Paris") -> None:
+    """Link later conversations to earlier ones, strongest signal first."""
+    by_number: dict[str, int] = {}
+    shingle_index: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    conv_of_row = {i: x for x, conv in enumerate(conversations) for i in conv.rows}
+    my_rows: dict[str, list[int]] = defaultdict(list)
+    for conv in conversations:
+        for i in conv.rows:
+            if frame.at[i, "party"] == "me" and not pd.isna(frame.at[i, "sent_at"]):
+                my_rows[conv.counterpart].append(i)
+    for rows in my_rows.values():
+        rows.sort(key=lambda i: frame.at[i, "sent_at"])
+    closed: list[tuple[pd.Timestamp, int]] = []
+    for x, conv in enumerate(conversations):
+        first = conv.rows[0]
+        target = _by_reference(conv, by_number, x)
+        if target is not None:
+            y, number = target
+            link(conversations[y].rows[0], first, "ticket-reference", number=number)
+        elif (quoted := _by_quote(conv, conversations, shingle_index, frame, x,
+                                  timezone)) is not None:
+            y, words = quoted
+            link(conversations[y].rows[0], first, "quote", words=words)
+        elif conv.notice_only:
+            follows = _by_next_reply(conv, conversations, conv_of_row, my_rows, frame, x)
+            if follows is None:
+                follows = _by_recency(conv, conversations, x)
+            if follows is not None:
+                link(conversations[follows].rows[0], first, "notice")
+        elif (reopened := _by_reopening(conv, conversations, closed, groups, x)) is not None:
+            y, score, days = reopened
+            link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
+                 similarity=round(score, 2))
+        for number in conv.numbers:
+            by_number.setdefault(number, x)
+        for i, own in conv.by_message.items():
+            for shingle in own:
+                shingle_index[shingle].append((x, i))
+        closed.extend((t, x) for t in conv.closures if not pd.isna(t))
+
+
+def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
+                  ) -> tuple[int, str] | None:
+    for number in conv.cited:
+        y = by_number.get(number)
+        if y is not None and y != x:
+            return y, number
+    return None
+
+
+def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
+              index: Mapping[int, list[tuple[int, int]]], frame: pd.DataFrame, x: int,
+              timezone: str) -> tuple[int, int] | None:
+    """The earlier conversation whose message this one quotes or re-pastes.
+
+    The earlier message must be mostly contained in the later one (so two
+    messages that merely share a stock sentence do not count); a date of the
+    earlier message written in the later one ("mon message du 15/02/2022",
+    "Le 15/02/2022 à 11:27, … a écrit") settles ties between look-alikes.
+    """
+    shared: Counter[tuple[int, int]] = Counter()
+    for shingle in conv.quoted:
+        for key in index.get(shingle, ()):
+            shared[key] += 1
+    repasted: Counter[tuple[int, int]] = Counter()
+    if len(conv.mine) >= REPASTE_MIN_SHINGLES:
+        for shingle in conv.mine:
+            for key in index.get(shingle, ()):
+                repasted[key] += 1
+    best: tuple[float, int, int, int] | None = None
+    for (y, i), count in (shared + repasted).items():
+        if y >= x:
+            continue
+        own = conversations[y].by_message[i]
+        quoted_enough = shared[(y, i)] >= QUOTE_MIN_SHINGLES
+        pasted_enough = (repasted[(y, i)] >= REPASTE_MIN_SHINGLES
+                         and frame.at[i, "party"] == "me")
+        coverage = count / max(1, len(own))
+        if not (quoted_enough or pasted_enough) or coverage < QUOTE_MIN_COVERAGE:
+            continue
+        when = frame.at[i, "sent_at"]
+        dated = not pd.isna(when) and when.tz_convert(timezone).strftime("%d/%m/%Y") in conv.dates
+        score = (min(coverage, 1.0) + (1.0 if dated else 0.0), y, count, i)
+        if best is None or score > best:
+            best = score
+    if best is None:
+        return None
+    return best[1], best[2] + QUOTE_WORDS - 1
+
+
+def _by_next_reply(conv: _Conversation, conversations: Sequence[_Conversation],
+                   conv_of_row: Mapping[int, int], my_rows: Mapping[str, list[int]],
+                   frame: pd.DataFrame, x: int) -> int | None:
+    """For a portal notification: the conversation I next wrote in, when I
+    did so soon after it (having read the advisor's answer in the portal)."""
+    if conv.notice_kind != "portal_notification" or pd.isna(conv.start):
+        return None
+    for i in my_rows.get(conv.counterpart, ()):
+        when = frame.at[i, "sent_at"]
+        if when <= conv.start:
+            continue
+        if when - conv.start > NEXT_REPLY_WINDOW:
+            return None
+        y = conv_of_row[i]
+        return y if y < x else None
+    return None
+
+
+def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: int
+                ) -> int | None:
+    """The same counterpart's conversation a notice follows.
+
+    A survey follows a closure; a portal notification usually answers a
+    conversation that awaits an answer; anything else follows the latest
+    activity with that counterpart.
+    """
+    if pd.isna(conv.start):
+        return None
+    candidates: list[tuple[bool, pd.Timestamp, int]] = []
+    for y in range(x - 1, -1, -1):
+        prev = conversations[y]
+        if prev.counterpart != conv.counterpart:
+            continue
+        if conv.notice_kind == "survey":
+            before = [t for t in prev.closures if not pd.isna(t) and t <= conv.start]
+            preferred = True
+        else:
+            before = [t for t in prev.times if not pd.isna(t) and t <= conv.start]
+            preferred = prev.waiting if conv.notice_kind == "portal_notification" else True
+        if before and conv.start - max(before) <= NOTICE_WINDOW:
+            candidates.append((preferred, max(before), y))
+    if not candidates:
+        return None
+    return max(candidates)[2]
+
+
+def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
+                  closed: Sequence[tuple[pd.Timestamp, int]], groups: _Groups, x: int
+                  ) -> tuple[int, float, int] | None:
+    """The case this conversation reopens: one with the same counterpart whose
+    latest closure came shortly before it, that nothing has continued since,
+    and whose vocabulary (all its conversations together) is close enough.
+    The longer the gap, the closer the vocabulary must be."""
+    if pd.isna(conv.start):
+        return None
+    roots: dict[int, list[int]] = defaultdict(list)
+    for y in range(x):
+        roots[groups.find(conversations[y].rows[0])].append(y)
+    candidates = {groups.find(conversations[y].rows[0]) for t, y in closed
+                  if conversations[y].counterpart == conv.counterpart
+                  and t - timedelta(hours=1) <= conv.start <= t + REOPEN_WINDOW}
+    best: tuple[float, int, float, int] | None = None
+    for root in candidates:
+        members = [conversations[y] for y in roots[root]]
+        last_closure = max(t for m in members for t in m.closures if not pd.isna(t))
+        restarted = [m.start for m in members if not m.notice_only and not pd.isna(m.start)
+                     and m.start > last_closure]
+        if restarted or not last_closure - timedelta(hours=1) <= conv.start:
+            continue
+        gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
+        needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(0.0, gap_days - REOPEN_GRACE_DAYS)
+        summed: dict[str, float] = defaultdict(float)
+        for m in members:
+            for term, weight in m.vector.items():
+                summed[term] += weight
+        norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
+        score = _cosine(conv.vector, {t: w / norm for t, w in summed.items()})
+        if score < needed:
+            continue
+        margin = score - needed
+        if best is None or margin > best[0]:
+            best = (margin, roots[root][0], score, int(gap_days))
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
+
+
+def case_table(build: CaseBuild) -> pd.DataFrame:
+    """One row per case: ``case_id, counterpart, messages, tickets,
+    first_message_at, last_message_at, subject`` (the first message's),
+    in order of first message.
+
+    >>> case_table(CaseBuild(pd.DataFrame(columns=["case_id", "counterpart", "ticket_id",
+    ...     "sent_at", "subject", "message_id"]), pd.DataFrame())).empty
+    True
+    """
+    rows = build.messages[build.messages["case_id"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=["case_id", "counterpart", "messages", "tickets",
+                                     "first_message_at", "last_message_at", "subject"])
+    ordered = rows.sort_values(["sent_at", "message_id"], na_position="last")
+    grouped = ordered.groupby("case_id", sort=False)
+    table = pd.DataFrame({
+        "counterpart": grouped["counterpart"].first(),
+        "messages": grouped.size(),
+        "tickets": grouped["ticket_id"].nunique(),
+        "first_message_at": grouped["sent_at"].min(),
+        "last_message_at": grouped["sent_at"].max(),
+        "subject": grouped["subject"].first(),
+    }).reset_index()
+    return table.sort_values(["first_message_at", "case_id"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a case is what it is: its conversations in order, each with its
+    tickets and messages, and the links between them with their signal."""
+
+    case_id: str
+    counterpart: str
+    conversations: list[pd.DataFrame]
+    links: pd.DataFrame
+
+
+def explain_case(build: CaseBuild, case_id: str) -> Explanation | None:
+    """The :class:`Explanation` of one case, or None when there is no such case."""
+    rows = build.messages[build.messages["case_id"] == case_id]
+    if rows.empty:
+        return None
+    rows = rows.sort_values(["sent_at", "message_id"], na_position="last")
+    conversations = [group for _, group in rows.groupby("conversation_id", sort=False)]
+    links = build.links[(build.links["case_id"] == case_id)
+                        & ~build.links["signal"].isin(["thread", "ticket"])]
+    return Explanation(case_id, str(rows["counterpart"].iloc[0]), conversations,
+                       links.reset_index(drop=True))

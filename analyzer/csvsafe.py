@@ -1,0 +1,48 @@
+"""CSV cells that no spreadsheet will run as a formula.
+
+Following OWASP's CSV-injection guidance, a cell that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single
+quote, which spreadsheets show as text. A ``-`` or ``+`` that starts a plain
+number is left alone, so negative figures stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` made inert for spreadsheets; non-strings pass through.
+
+    >>> safe_cell('=HYPERLINK("http://x","y")')
+    '\\'=HYPERLINK("http://x","y")'
+    >>> safe_cell("-12.5"), safe_cell("-x"), safe_cell("@SUM(A1)"), safe_cell(3)
+    ('-12.5', "'-x", "'@SUM(A1)", 3)
+    """
+    if not isinstance(value, str) or not value.startswith(_DANGEROUS_START):
+        return value
+    if value[0] in "+-" and _NUMBER.match(value):
+        return value
+    return "'" + value
+
+
+def write_rows(out: io.TextIOBase | Any, header: Sequence[str], rows: Iterable[Sequence[Any]],
+               *, delimiter: str = ",") -> None:
+    """Write a header and rows as CSV, every cell through :func:`safe_cell`."""
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if _missing(v) else safe_cell(v) for v in row])
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        type(value).__name__ in ("NaTType", "NAType"))
