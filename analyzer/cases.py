@@ -108,7 +108,21 @@ _WORD = re.compile(r"[a-z0-9]+")
 _DATE_IN_TEXT = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
 _TICKET_TAG = re.compile(r"\[[^\]]*\]|\b(?:ticket|demande|request|case)\s*(?:n\s?°|#)\s*\S+", re.I)
 # Frequent words that say nothing about the matter (French and English).
-_STOPWORDS = frozenset(["a", "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "meme", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "m", "n", "s", "t", "y", "ete", "etre", "avoir", "fait", "faire", "est", "sont", "ai", "as", "avons", "avez", "ont", "suis", "bien", "plus", "tres", "tout", "tous", "toute", "toutes", "cela", "ca", "comme", "aussi", "encore", "deja", "alors", "donc", "car", "bonjour", "bonsoir", "madame", "monsieur", "cordialement", "merci", "salutations", "sinceres", "remerciements", "demande", "demandes", "message", "messages", "courriel", "mail", "email", "objet", "date", "envoye", "re", "tr", "fwd", "fw", "reponse", "the", "and", "for", "you", "your", "with", "this", "that", "from", "have", "has", "are", "was", "were", "will", "would", "can", "could", "please", "thanks", "thank", "regards", "hello", "dear", "request", "ticket", "case"])
+_STOPWORDS = frozenset([
+    "a", "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "elle", "en",
+    "et", "eux", "il", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "meme",
+    "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu",
+    "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un",
+    "une", "vos", "votre", "vous", "c", "d", "j", "l", "m", "n", "s", "t", "y", "ete", "etre",
+    "avoir", "fait", "faire", "est", "sont", "ai", "as", "avons", "avez", "ont", "suis",
+    "bien", "plus", "tres", "tout", "tous", "toute", "toutes", "cela", "ca", "comme", "aussi",
+    "encore", "deja", "alors", "donc", "car", "bonjour", "bonsoir", "madame", "monsieur",
+    "cordialement", "merci", "salutations", "sinceres", "remerciements", "demande", "demandes",
+    "message", "messages", "courriel", "mail", "email", "objet", "date", "envoye", "re", "tr",
+    "fwd", "fw", "reponse", "the", "and", "for", "you", "your", "with", "this", "that", "from",
+    "have", "has", "are", "was", "were", "will", "would", "can", "could", "please", "thanks",
+    "thank", "regards", "hello", "dear", "request", "ticket", "case",
+])
 
 
 @dataclass(frozen=True)

@@ -406,23 +406,32 @@ def main() -> None:
 
 @contextmanager
 def _fetch_progress(settings: Settings) -> Iterator[Callable[[str, int, int], None] | None]:
-    """One progress bar per folder on stderr, only when stderr is a terminal."""
+    """One progress bar per folder on stderr, only when stderr is a terminal.
+
+    The display starts with the first folder, after login: a password prompt
+    must not be drawn over by the bars."""
     if not sys.stderr.isatty():
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID
 
-    with Progress("{task.description}", BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
+    bar = Progress("{task.description}", BarColumn(), MofNCompleteColumn(),
+                   console=Console(stderr=True), transient=True)
+    tasks: dict[str, TaskID] = {}
 
-        def update(folder: str, done: int, total: int) -> None:
-            if folder not in tasks:
-                tasks[folder] = bar.add_task(settings.t("imap.progress", folder=folder),
-                                             total=total)
-            bar.update(tasks[folder], completed=done, total=total)
+    def update(folder: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if folder not in tasks:
+            tasks[folder] = bar.add_task(settings.t("imap.progress", folder=folder),
+                                         total=total)
+        bar.update(tasks[folder], completed=done, total=total)
 
+    try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()
 
 
 def _print_fetch_summary(settings: Settings, summary: Any) -> None:
