@@ -26,6 +26,12 @@ signal                    meaning
                           survey, "a new message awaits in your personal
                           space") joins the conversation with that
                           counterpart it follows
+``answer``                a counterpart's message with no ticket number and
+                          no reply header (sent from a portal) joins the
+                          conversation that was waiting for an answer
+``follow-up``             a contractor's programme goes on in a new
+                          conversation (a coach after the call centre) that
+                          does not open a new programme
 ``manual-join``           the user joined them (corrections win)
 ========================  ==================================================
 
@@ -55,7 +61,7 @@ import pandas as pd
 from analyzer.automation import classify_automation
 from analyzer.i18n import translate
 from analyzer.people import fold, sender_person
-from analyzer.subjects import strip_reply_prefixes
+from analyzer.subjects import is_boilerplate_subject, strip_reply_prefixes
 from analyzer.threader import ThreadInput, thread_messages
 from analyzer.tickets import (
     detect_previous_ticket_mentions,
@@ -69,11 +75,14 @@ from analyzer.tickets import (
 REOPEN_WINDOW = timedelta(days=30)
 #: Within this many days of a closure the similarity threshold is the base
 #: one; past it, each day asks for this much more similarity.
-REOPEN_GRACE_DAYS = 3.0
-REOPEN_PENALTY_PER_DAY = 0.03
+REOPEN_GRACE_DAYS = 1.0
+#: Added to the similarity when a new conversation reuses the subject of one
+#: of the case's conversations.
+SAME_SUBJECT_BONUS = 0.3
+REOPEN_PENALTY_PER_DAY = 0.08
 #: Minimum vocabulary similarity (cosine of tf-idf vectors) for a reopening
 #: without any reference; tuned on scenario seeds 1–5, evaluated on others.
-REOPEN_SIMILARITY = 0.18
+REOPEN_SIMILARITY = 0.15
 #: Shingle length (words) and how many shared shingles make a quote.
 QUOTE_WORDS = 8
 QUOTE_MIN_SHINGLES = 4
@@ -83,10 +92,20 @@ REPASTE_MIN_SHINGLES = 32
 QUOTE_MIN_COVERAGE = 0.6
 #: How soon after a message an acknowledgement must come to be its receipt.
 ACK_WINDOW = timedelta(hours=2)
+#: Two machines' clocks disagree by this much: an acknowledgement may carry a
+#: Date a little earlier than the message it acknowledges.
+CLOCK_SKEW = timedelta(minutes=10)
 #: How far back a notice looks for the conversation it belongs to.
 NOTICE_WINDOW = timedelta(days=45)
 #: How soon after a portal notification my next message shows I read it.
 NEXT_REPLY_WINDOW = timedelta(days=10)
+#: How long a contractor's programme may stay silent between two conversations.
+CONTRACTOR_WINDOW = timedelta(days=30)
+# Wording of a contractor's first message of a programme (folded to ASCII).
+_PROGRAMME_START = re.compile(
+    r"\b(?:vous avez ete (?:oriente|selectionne|retenu|designe)e?s?|orientee? vers|"
+    r"selectionnee? pour|dans le cadre de votre parcours avec|you have been selected)\b"
+)
 NOTICE_KINDS = frozenset({"closure", "rejection", "survey", "acknowledgement", "notification",
                           "portal_notification", "out_of_office"})
 #: Automation kinds a citizen's own message can have (her own auto-replies);
@@ -163,7 +182,7 @@ def case_id_for(message_id: str) -> str:
     """The id of a case whose earliest message is ``message_id``.
 
     >>> case_id_for("abc@example.org")
-    'C-ba7f0c8e'
+    'C-1f9d985c'
     """
     return "C-" + hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
@@ -204,6 +223,7 @@ class _Groups:
 class _Conversation:
     rows: list[int]
     counterpart: str
+    kind: str
     start: pd.Timestamp
     closures: list[pd.Timestamp]
     numbers: set[str]
@@ -211,7 +231,24 @@ class _Conversation:
     times: list[pd.Timestamp] = field(default_factory=list)
     notice_only: bool = False
     notice_kind: str | None = None
+    answer_like: bool = False
+    subject_key: str = ""
     waiting: bool = False
+    events: list[tuple[pd.Timestamp, bool, bool, bool]] = field(default_factory=list)
+
+    def state_at(self, moment: pd.Timestamp) -> tuple[pd.Timestamp | None, bool, bool]:
+        """``(last activity, waiting for an answer, closed)`` just before ``moment``."""
+        last: pd.Timestamp | None = None
+        waiting = closed = False
+        for when, mine, automated, closing in self.events:
+            if when > moment:
+                break
+            last = when
+            if closing:
+                closed = True
+            elif not automated:
+                waiting, closed = mine, closed and not mine
+        return last, waiting, closed
     vector: dict[str, float] = field(default_factory=dict)
     mine: set[int] = field(default_factory=set)
     quoted: set[int] = field(default_factory=set)
@@ -236,6 +273,18 @@ def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _subject_key(subject: str) -> str:
+    """A subject as compared across conversations; empty for boilerplate.
+
+    >>> _subject_key("RE : Attestation employeur"), _subject_key("Votre demande")
+    ('attestation employeur', '')
+    """
+    base = _base_subject(subject)
+    if is_boilerplate_subject(base):
+        return ""
+    return " ".join(_WORD.findall(fold(base)))
 
 
 def _base_subject(subject: str) -> str:
@@ -371,12 +420,17 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
         starts = not row["in_reply_to"] and not row["references"]
         if mine:
             # A citizen cannot know the number of a ticket her message will
-            # open: numbers in a message of hers that starts a conversation,
-            # and numbers she cites ("suite à ma demande n° …"), point at
-            # earlier tickets.
+            # open, and what she writes (or quotes) in a body is a pointer:
+            # numbers in a message of hers that starts a conversation, in her
+            # bodies, and those she cites ("suite à ma demande n° …") point
+            # at tickets; only the subject a reply carries files it.
             f.cited[i] = detect_previous_ticket_mentions(f"{subject}\n{body}")
-            if starts:
-                f.cited[i] += [r.number for r in refs if r.number not in f.cited[i]]
+            f.cited[i] += [r.number for r in refs if r.number not in f.cited[i]
+                           and (starts or r.source == "body")]
+        elif strip_reply_prefixes(subject)[1]:
+            # A reply keeps the citizen's subject, pointer included
+            # ("RE : Suite à ma demande n° …"): that number is not its ticket.
+            f.cited[i] = detect_previous_ticket_mentions(subject)
         for ref in refs:
             f.numbers[i].add(ref.number)
             if ref.number in f.cited[i]:
@@ -408,7 +462,9 @@ def _link_headers(frame: pd.DataFrame, order: Sequence[int], feats: _Features,
 def _link_acknowledgements(frame: pd.DataFrame, order: Sequence[int], feats: _Features,
                            groups: _Groups, link: LinkFunction) -> None:
     """An acknowledgement that opens a ticket belongs to the message it
-    acknowledges, even when the helpdesk sets no reply header."""
+    acknowledges, even when the helpdesk sets no reply header: the closest
+    message of mine to that counterpart, just before it (or a few minutes
+    after, when clocks disagree), not yet filed under a ticket."""
     with_ticket = {groups.find(i) for i in order if feats.own_ticket[i] is not None}
     first_of_ticket: dict[str, int] = {}
     for i in order:
@@ -417,26 +473,29 @@ def _link_acknowledgements(frame: pd.DataFrame, order: Sequence[int], feats: _Fe
             first_of_ticket.setdefault(key, i)
     opened = {groups.find(i) for i in first_of_ticket.values()
               if frame.at[i, "party"] == "me"}
-    last_mine: dict[str, int] = {}
+    mine: dict[str, list[int]] = defaultdict(list)
     for i in order:
-        counterpart = frame.at[i, "counterpart"]
-        if frame.at[i, "party"] == "me":
-            last_mine[counterpart] = i
+        if frame.at[i, "party"] == "me" and not pd.isna(frame.at[i, "sent_at"]):
+            mine[frame.at[i, "counterpart"]].append(i)
+    for i in order:
+        when = frame.at[i, "sent_at"]
+        if frame.at[i, "party"] == "me" or pd.isna(when):
             continue
         # A receipt is an acknowledgement, or any machine-sent message that
         # opens a ticket (some helpdesks only send "ticket created (New)").
         opens = feats.own_ticket[i] is not None and groups.find(i) not in opened
-        receipt = feats.kinds[i] == "acknowledgement" or (feats.automated[i] and opens)
-        if not receipt or counterpart not in last_mine:
+        if not (feats.kinds[i] == "acknowledgement" or (feats.automated[i] and opens)):
             continue
-        asked = last_mine[counterpart]
-        gap = frame.at[i, "sent_at"] - frame.at[asked, "sent_at"]
-        if pd.isna(gap) or not timedelta(0) <= gap <= ACK_WINDOW:
+        candidates = [
+            (abs((when - frame.at[j, "sent_at"]).total_seconds()), j)
+            for j in mine.get(frame.at[i, "counterpart"], ())
+            if -CLOCK_SKEW <= when - frame.at[j, "sent_at"] <= ACK_WINDOW
+            and (groups.find(j) not in with_ticket or groups.find(j) == groups.find(i))
+        ]
+        if not candidates:
             continue
-        if groups.find(asked) in with_ticket and groups.find(asked) != groups.find(i):
-            continue
-        minutes = int(gap.total_seconds() // 60)
-        link(asked, i, "acknowledgement", minutes=minutes)
+        seconds, asked = min(candidates)
+        link(asked, i, "acknowledgement", minutes=int(seconds // 60))
         with_ticket.add(groups.find(i))
 
 
@@ -454,6 +513,7 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
         conv = _Conversation(
             rows=rows,
             counterpart=str(frame.at[rows[0], "counterpart"]),
+            kind=str(frame.at[rows[0], "counterpart_kind"]),
             start=times[0],
             closures=[t for i, t in zip(rows, times, strict=True) if feats.closing[i]],
             numbers=set().union(*(feats.numbers[i] for i in rows)),
@@ -463,7 +523,15 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
                             and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
                             and feats.own_ticket[i] is None for i in rows),
             notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
+            subject_key=_subject_key(frame.at[rows[0], "subject"]),
+            answer_like=(frame.at[rows[0], "party"] != "me" and not feats.automated[rows[0]]
+                         and feats.own_ticket[rows[0]] is None
+                         and not frame.at[rows[0], "in_reply_to"]
+                         and not frame.at[rows[0], "references"]
+                         and not any(feats.own_ticket[i] for i in rows)),
             waiting=_waiting(frame, rows, feats),
+            events=[(t, frame.at[i, "party"] == "me", feats.automated[i], feats.closing[i])
+                    for i, t in zip(rows, times, strict=True) if not pd.isna(t)],
         )
         counts: Counter[str] = Counter()
         for i in rows:
@@ -552,10 +620,17 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                 follows = _by_recency(conv, conversations, x)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
+        elif conv.answer_like and not _starts_programme(feats.texts[first]) and (
+                answered := _by_waiting(conv, conversations, x)) is not None:
+            link(conversations[answered].rows[0], first, "answer")
         elif (reopened := _by_reopening(conv, conversations, closed, groups, x)) is not None:
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
+        elif conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and (
+                followed := _by_contractor_follow_up(conv, conversations, x)) is not None:
+            y, days = followed
+            link(conversations[y].rows[0], first, "follow-up", days=days)
         for number in conv.numbers:
             by_number.setdefault(number, x)
         for i, own in conv.by_message.items():
@@ -631,6 +706,63 @@ def _by_next_reply(conv: _Conversation, conversations: Sequence[_Conversation],
     return None
 
 
+def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation], x: int
+                ) -> int | None:
+    """For a message from the counterpart that starts a conversation with no
+    ticket number and no reply header (an advisor answering from the portal,
+    "Votre demande"): the conversation with that counterpart that was waiting
+    for an answer then, the closest in vocabulary among those, else the
+    latest."""
+    if pd.isna(conv.start):
+        return None
+    best: tuple[float, pd.Timestamp, int] | None = None
+    for y in range(x - 1, -1, -1):
+        prev = conversations[y]
+        if prev.counterpart != conv.counterpart:
+            continue
+        last, waiting, closed = prev.state_at(conv.start)
+        if last is None or not waiting or closed or conv.start - last > NOTICE_WINDOW:
+            continue
+        key = (round(_cosine(conv.vector, prev.vector), 2), last, y)
+        if best is None or key > best:
+            best = key
+    return best[2] if best else None
+
+
+def _starts_programme(body: str) -> bool:
+    """Whether a contractor's message opens a programme (an orientation or a
+    selection notice) rather than following one up.
+
+    >>> _starts_programme("Vous avez été orienté vers la prestation d'accompagnement de X.")
+    True
+    >>> _starts_programme("Je suis votre conseillère référente pour l'accompagnement.")
+    False
+    """
+    return bool(_PROGRAMME_START.search(fold(own_text(body))))
+
+
+def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conversation],
+                             x: int) -> tuple[int, int] | None:
+    """A contractor's programme runs over several conversations (the call
+    centre, then a coach, then the sessions) without ticket closures: a new
+    conversation with the same contractor that does not open a new programme
+    follows the latest one, when that one was active recently."""
+    if pd.isna(conv.start):
+        return None
+    best: tuple[pd.Timestamp, int] | None = None
+    for y in range(x - 1, -1, -1):
+        prev = conversations[y]
+        if prev.counterpart != conv.counterpart:
+            continue
+        last, _, _ = prev.state_at(conv.start)
+        if last is not None and conv.start - last <= CONTRACTOR_WINDOW and (
+                best is None or last > best[0]):
+            best = (last, y)
+    if best is None:
+        return None
+    return best[1], int((conv.start - best[0]).total_seconds() // 86400)
+
+
 def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: int
                 ) -> int | None:
     """The same counterpart's conversation a notice follows.
@@ -648,12 +780,13 @@ def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: 
             continue
         if conv.notice_kind == "survey":
             before = [t for t in prev.closures if not pd.isna(t) and t <= conv.start]
+            last = max(before) if before else None
             preferred = True
         else:
-            before = [t for t in prev.times if not pd.isna(t) and t <= conv.start]
-            preferred = prev.waiting if conv.notice_kind == "portal_notification" else True
-        if before and conv.start - max(before) <= NOTICE_WINDOW:
-            candidates.append((preferred, max(before), y))
+            last, waiting, _ = prev.state_at(conv.start)
+            preferred = waiting if conv.notice_kind == "portal_notification" else True
+        if last is not None and conv.start - last <= NOTICE_WINDOW:
+            candidates.append((preferred, last, y))
     if not candidates:
         return None
     return max(candidates)[2]
@@ -690,6 +823,10 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
                 summed[term] += weight
         norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
         score = _cosine(conv.vector, {t: w / norm for t, w in summed.items()})
+        if conv.subject_key and any(conv.subject_key == m.subject_key for m in members):
+            # Starting again under the very subject of before is the
+            # citizen's own way of saying "same matter".
+            score += SAME_SUBJECT_BONUS
         if score < needed:
             continue
         margin = score - needed

@@ -281,6 +281,10 @@ def refresh_bodies(store: Store, config: Config) -> int:
         if not classifier.involves_counterpart(row["from_addr"], recipients):
             continue
         for loc in store.locations_of(row["id"]):
+            if loc.kind == "imap":
+                # Read again by the next fetch, which searches anew when the
+                # counterparts change; a folder name is not a local file.
+                continue
             unit = Unit(loc.kind, loc.source, loc.path, loc.key, loc.folder, loc.offset,
                         loc.length)
             try:

@@ -20,6 +20,9 @@ the file is marked as ours with ``PRAGMA application_id``):
 ``corrections``
     the user's manual joins and splits of cases, recorded against
     Message-IDs so they survive re-import and re-analysis.
+``imap_state``
+    per IMAP folder: UIDVALIDITY, the highest UID stored, and the search
+    criteria used, so a fetch resumes and notices changes (:mod:`analyzer.imap`).
 
 Every write is one transaction per batch, and a batch's locations are what
 the next run checks to skip known messages, so a killed import leaves a
@@ -32,7 +35,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +44,7 @@ from typing import Any
 from analyzer.errors import StoreError
 from analyzer.parse import ParsedBody, ParsedHeaders
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x414E4C5A  # "ANLZ"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -117,6 +120,19 @@ CREATE TABLE IF NOT EXISTS corrections (
     message_b TEXT NOT NULL,
     created_at TEXT NOT NULL,
     UNIQUE (kind, message_a, message_b)
+);
+""",
+    3: """
+CREATE TABLE IF NOT EXISTS imap_state (
+    source TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL DEFAULT 0,
+    uidnext INTEGER,
+    highestmodseq INTEGER,
+    fingerprint TEXT NOT NULL,
+    updated_at TEXT NOT NULL
 );
 """,
 }
@@ -295,15 +311,21 @@ class Store:
 
     # -- writing -----------------------------------------------------------
 
-    def add_records(self, records: Sequence[Record]) -> tuple[int, int]:
+    def add_records(self, records: Sequence[Record],
+                    within: Callable[[sqlite3.Connection], None] | None = None
+                    ) -> tuple[int, int]:
         """Store a batch in one transaction. Returns ``(new, already_known)``.
 
         A message already stored (same ``message_id``) only gains the new
-        location, and its raw bytes if it had none.
+        location, and its raw bytes if it had none. ``within`` runs in the
+        same transaction, so a source's progress is saved with the batch it
+        covers (a killed run never records messages it did not store).
         """
         new = known = 0
         seen = now_iso()
         with self.transaction() as conn:
+            if within is not None:
+                within(conn)
             for rec in records:
                 h = rec.headers
                 cur = conn.execute(

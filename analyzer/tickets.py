@@ -191,15 +191,19 @@ _ZENDESK_BODY_HINT = re.compile(r"^##- .{10,80} -##\s*$", re.M)
 
 # --- French (and vendor-less) prose references -----------------------------
 
-_REF_TOKEN = r"(?P<num>[A-Za-z0-9](?:[A-Za-z0-9]|[-/](?=[A-Za-z0-9])){2,30})"
+# A reference holds a digit: the lookahead keeps "Référence : demande n° 12345"
+# from being read as the reference "demande" (which would also hide the number).
+_REF_TOKEN = r"(?P<num>(?=[A-Za-z/-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-/](?=[A-Za-z0-9])){2,30})"
 _FR_NOUN = (
-    r"(?:demande|dossier|requ[êe]te|r[ée]clamation|ticket|incident|affaire|courrier"
-    r"|saisine|signalement|case|request)"
+    r"(?:demandes?|dossiers?|requ[êe]tes?|r[ée]clamations?|tickets?|incidents?|affaires?"
+    r"|courriers?|saisines?|signalements?|cases?|requests?)"
 )
+# "demandes 2023-418552 et 2023-447120": the numbers listed after the first.
+_LISTED_TOKEN = re.compile(r"\s*(?:,|et|and|&|/)\s*(?:(?:n\s?[°º]|\#)\s*)?" + _REF_TOKEN)
 _FR_REFERENCE = re.compile(
     r"(?:"
     rf"\b{_FR_NOUN}\s+(?:n\s?[°º]|no\.|num[ée]ro|num\.|\#)\s*:?\s*"
-    rf"|\b{_FR_NOUN}\s+(?=\d{{5,12}}\b)"
+    rf"|\b{_FR_NOUN}\s+(?=\d[\d-]{{4,14}}\b)"
     rf"|\b(?:n\s?[°º]|num[ée]ro)\s+(?:de\s+|d['’])?(?:votre\s+|la\s+|ma\s+)?"
     rf"(?:{_FR_NOUN}|r[ée]f[ée]rence|suivi)\s*:?\s*"
     r"|\br[ée]f[ée]rence\s+(?:de\s+(?:votre|la|ma)\s+(?:demande|dossier)\s*)?:?\s*"
@@ -329,7 +333,7 @@ class _Collector:
         return out
 
 
-_FR_REFERENCE_KEYS = ("n°", "nº", "n °", "no.", "num", "réf", "ref", "#")
+_FR_REFERENCE_KEYS = ("n°", "nº", "n °", "no.", "num", "réf", "ref", "#", "demandes ", "dossiers ")
 
 
 def _scan_text(
@@ -368,6 +372,13 @@ def _scan_text(
             continue  # "Ref:MSG…" is ServiceNow's watermark, handled on its own
         if _plausible_reference(token, text[m.end() : m.end() + 8]):
             found.add(strong - 55, "fr-reference", token.upper(), source)
+            end = m.end()
+            while (more := _LISTED_TOKEN.match(low, end)) is not None:
+                listed = text[more.start("num") : more.end("num")]
+                if not _plausible_reference(listed, text[more.end() : more.end() + 8]):
+                    break
+                found.add(strong - 56, "fr-reference", listed.upper(), source)
+                end = more.end()
 
 
 def detect_tickets(

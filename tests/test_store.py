@@ -32,6 +32,7 @@ def test_new_store_is_marked_and_versioned(tmp_path: Path) -> None:
         "sources",
         "skipped",
         "corrections",
+        "imap_state",
     }
 
 
@@ -49,7 +50,7 @@ def test_version_1_store_is_migrated(tmp_path: Path) -> None:
         store.add_correction("join", "a@x", "b@x")
         assert store.corrections() == [("join", "a@x", "b@x")]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_duplicate_message_id_is_one_message_with_two_locations(tmp_path: Path) -> None:
