@@ -106,6 +106,11 @@ _PROGRAMME_START = re.compile(
     r"\b(?:vous avez ete (?:oriente|selectionne|retenu|designe)e?s?|orientee? vers|"
     r"selectionnee? pour|dans le cadre de votre parcours avec|you have been selected)\b"
 )
+# A citizen chasing an answer (folded to ASCII).
+_REMINDER = re.compile(
+    r"\b(?:relance[rz]?|je vous relance|sans reponse|toujours (?:pas|aucune) (?:de )?reponse|"
+    r"reste(?:e)? sans reponse|je me permets de revenir|still (?:no|waiting)|follow(?:ing)? up)\b"
+)
 NOTICE_KINDS = frozenset({"closure", "rejection", "survey", "acknowledgement", "notification",
                           "portal_notification", "out_of_office"})
 #: Automation kinds a citizen's own message can have (her own auto-replies);
@@ -524,11 +529,8 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
                             and feats.own_ticket[i] is None for i in rows),
             notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
             subject_key=_subject_key(frame.at[rows[0], "subject"]),
-            answer_like=(frame.at[rows[0], "party"] != "me" and not feats.automated[rows[0]]
-                         and feats.own_ticket[rows[0]] is None
-                         and not frame.at[rows[0], "in_reply_to"]
-                         and not frame.at[rows[0], "references"]
-                         and not any(feats.own_ticket[i] for i in rows)),
+            answer_like=(frame.at[rows[0], "party"] != "me"
+                         and not feats.automated[rows[0]]),
             waiting=_waiting(frame, rows, feats),
             events=[(t, frame.at[i, "party"] == "me", feats.automated[i], feats.closing[i])
                     for i, t in zip(rows, times, strict=True) if not pd.isna(t)],
@@ -615,13 +617,15 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             y, words = quoted
             link(conversations[y].rows[0], first, "quote", words=words)
         elif conv.notice_only:
-            follows = _by_next_reply(conv, conversations, conv_of_row, my_rows, frame, x)
+            follows = _by_next_reply(conv, conversations, conv_of_row, my_rows, frame,
+                                     feats.texts, x)
             if follows is None:
                 follows = _by_recency(conv, conversations, x)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
-        elif conv.answer_like and not _starts_programme(feats.texts[first]) and (
-                answered := _by_waiting(conv, conversations, x)) is not None:
+        elif (conv.answer_like and conv.kind != "contractor"
+              and not conv.numbers & by_number.keys()
+              and (answered := _by_waiting(conv, conversations, frame, x)) is not None):
             link(conversations[answered].rows[0], first, "answer")
         elif (reopened := _by_reopening(conv, conversations, closed, groups, x)) is not None:
             y, score, days = reopened
@@ -690,7 +694,7 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
 
 def _by_next_reply(conv: _Conversation, conversations: Sequence[_Conversation],
                    conv_of_row: Mapping[int, int], my_rows: Mapping[str, list[int]],
-                   frame: pd.DataFrame, x: int) -> int | None:
+                   frame: pd.DataFrame, texts: Sequence[str], x: int) -> int | None:
     """For a portal notification: the conversation I next wrote in, when I
     did so soon after it (having read the advisor's answer in the portal)."""
     if conv.notice_kind != "portal_notification" or pd.isna(conv.start):
@@ -701,21 +705,36 @@ def _by_next_reply(conv: _Conversation, conversations: Sequence[_Conversation],
             continue
         if when - conv.start > NEXT_REPLY_WINDOW:
             return None
+        if texts[i] and _is_reminder(texts[i]):
+            # A reminder says the other conversation is still unanswered.
+            continue
         y = conv_of_row[i]
         return y if y < x else None
     return None
 
 
-def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation], x: int
-                ) -> int | None:
-    """For a message from the counterpart that starts a conversation with no
-    ticket number and no reply header (an advisor answering from the portal,
-    "Votre demande"): the conversation with that counterpart that was waiting
-    for an answer then, the closest in vocabulary among those, else the
-    latest."""
+def _is_reminder(body: str) -> bool:
+    """Whether a citizen's message chases an answer rather than replying to one.
+
+    >>> _is_reminder("Je me permets de vous relancer : mon message est resté sans réponse.")
+    True
+    >>> _is_reminder("Merci pour votre réponse, voici le document demandé.")
+    False
+    """
+    return bool(_REMINDER.search(fold(own_text(body))))
+
+
+def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
+                frame: pd.DataFrame, x: int) -> int | None:
+    """For a conversation the counterpart starts with a human message and no
+    known ticket number (an advisor answering from the portal, "Votre
+    demande"; a helpdesk answering an unacknowledged request under a new
+    number): the conversation with that counterpart that was waiting for an
+    answer then — under the same subject, else without a ticket when the
+    answer brings one, else the closest in vocabulary, else the latest."""
     if pd.isna(conv.start):
         return None
-    best: tuple[float, pd.Timestamp, int] | None = None
+    best: tuple[bool, bool, float, pd.Timestamp, int] | None = None
     for y in range(x - 1, -1, -1):
         prev = conversations[y]
         if prev.counterpart != conv.counterpart:
@@ -723,10 +742,18 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation], x: 
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or not waiting or closed or conv.start - last > NOTICE_WINDOW:
             continue
-        key = (round(_cosine(conv.vector, prev.vector), 2), last, y)
+        if conv.numbers and not _quotes_subject(frame.at[conv.rows[0], "subject"],
+                                                frame.at[prev.rows[0], "subject"]):
+            # A numbered message that does not repeat the request's subject
+            # opens a matter of its own (a control, a convocation).
+            continue
+        same_subject = bool(conv.subject_key) and conv.subject_key == prev.subject_key
+        # An answer that opens a ticket answers a request that had none yet.
+        unticketed = bool(conv.numbers) and not prev.numbers
+        key = (same_subject, unticketed, round(_cosine(conv.vector, prev.vector), 2), last, y)
         if best is None or key > best:
             best = key
-    return best[2] if best else None
+    return best[-1] if best else None
 
 
 def _starts_programme(body: str) -> bool:
@@ -761,6 +788,25 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
     if best is None:
         return None
     return best[1], int((conv.start - best[0]).total_seconds() // 86400)
+
+
+def _quotes_subject(answer: str, request: str) -> bool:
+    """Whether a helpdesk's subject repeats the request's, as ticket systems
+    do ("[RSA #0001971] Nouveau suivi Ma demande" for "Ma demande").
+
+    >>> _quotes_subject("[RSA #0001971] Nouveau suivi Ma demande", "Ma demande")
+    True
+    >>> _quotes_subject("Mon dossier de contrôle - demande n° 204100760", "Mon dossier")
+    False
+    """
+    base = _base_subject(request)
+    wanted = " ".join(_WORD.findall(fold(base)))
+    got = " ".join(_WORD.findall(fold(answer)))
+    if not wanted:
+        return False
+    # Helpdesks put the request's subject last ("[tag] status <subject>");
+    # a stock subject ("Mon dossier") only counts there, not anywhere inside.
+    return got.endswith(wanted) if is_boilerplate_subject(base) else wanted in got
 
 
 def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: int

@@ -62,6 +62,9 @@ _BOILERPLATE = frozenset({
     "votre rendez-vous", "votre inscription", "votre attestation", "votre document",
     "vos documents", "votre actualisation", "votre question", "votre requete",
     "votre ticket", "votre demande a ete enregistree", "votre demande a bien ete prise en compte",
+    # ... and what citizens write when they restart from zero
+    "mon dossier", "ma demande", "ma situation", "mon compte", "mon probleme", "ma question",
+    "suite a ma demande", "nouvelle demande", "probleme", "aide",
     "nouveau message", "vous avez un nouveau message", "vous avez recu un nouveau message",
     "un nouveau message est disponible", "nouveau document", "nouveau courrier",
     "un nouveau document est disponible", "message", "messages", "courrier", "mail", "email",
