@@ -117,6 +117,7 @@ NOTICE_KINDS = frozenset({"closure", "rejection", "survey", "acknowledgement", "
 #: wording rules meant for helpdesk notices do not apply to what she writes.
 OWN_AUTOMATION_KINDS = frozenset({"out_of_office", "bounce"})
 
+IDF_MIN_DOCUMENTS = 20
 #: A shingle found in this many conversations (or a tenth of them) is
 #: boilerplate (signatures, footers), not a re-explanation.
 BOILERPLATE_MIN_CONVERSATIONS = 6
@@ -561,6 +562,9 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
         conversations.append(conv)
     total = max(1, len(conversations))
     common_at = max(BOILERPLATE_MIN_CONVERSATIONS, total // 10)
+    # In a small mailbox every shared word would weigh nothing (idf 0): count
+    # as if there were at least this many conversations.
+    documents = max(total, IDF_MIN_DOCUMENTS)
     common = {s for s, c in shingle_freq.items() if c >= common_at}
     for conv, counts in zip(conversations, raw_counts, strict=True):
         conv.mine -= common
@@ -568,7 +572,7 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
         conv.shingles -= common
         for i in conv.by_message:
             conv.by_message[i] -= common
-        weights = {t: (1 + math.log(c)) * math.log((1 + total) / (1 + document_freq[t]))
+        weights = {t: (1 + math.log(c)) * math.log((1 + documents) / (1 + document_freq[t]))
                    for t, c in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         conv.vector = {t: w / norm for t, w in weights.items() if w > 0}
@@ -631,8 +635,10 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
-        elif conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and (
+        if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and (
                 followed := _by_contractor_follow_up(conv, conversations, x)) is not None:
+            # Whatever else it points to, a contractor's conversation that does
+            # not open a programme carries on the one before.
             y, days = followed
             link(conversations[y].rows[0], first, "follow-up", days=days)
         for number in conv.numbers:

@@ -43,15 +43,28 @@ def _known(analysis: Analysis, message_id: str) -> str:
 
 
 def join_cases(analysis: Analysis, case_a: str, case_b: str) -> None:
-    """Record that cases ``case_a`` and ``case_b`` are one."""
+    """Record that cases ``case_a`` and ``case_b`` are one.
+
+    The latest word wins: splits recorded earlier between messages of these
+    two cases are withdrawn.
+    """
     first_a, first_b = _first_message(analysis, case_a), _first_message(analysis, case_b)
+    messages = analysis.messages()
+    members = {case: set(messages.loc[messages["case_id"] == case, "message_id"])
+               for case in (case_a, case_b)}
+    for kind, a, b in analysis.store.corrections():
+        if kind == "split" and ((a in members[case_a] and b in members[case_b])
+                                or (a in members[case_b] and b in members[case_a])):
+            analysis.store.remove_correction("split", a, b)
     analysis.store.add_correction("join", first_a, first_b)
 
 
 def split_messages(analysis: Analysis, message_a: str, message_b: str) -> None:
-    """Record that two messages belong to different cases."""
-    analysis.store.add_correction("split", _known(analysis, message_a),
-                                  _known(analysis, message_b))
+    """Record that two messages belong to different cases (withdrawing an
+    earlier join of exactly these two)."""
+    a, b = _known(analysis, message_a), _known(analysis, message_b)
+    analysis.store.remove_correction("join", a, b)
+    analysis.store.add_correction("split", a, b)
 
 
 def apply_file(analysis: Analysis, path: Path) -> int:

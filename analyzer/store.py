@@ -441,6 +441,12 @@ class Store:
             conn.execute("INSERT OR IGNORE INTO corrections (kind, message_a, message_b, "
                          "created_at) VALUES (?,?,?,?)", (kind, message_a, message_b, now_iso()))
 
+    def remove_correction(self, kind: str, message_a: str, message_b: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM corrections WHERE kind = ? AND ((message_a = ? AND "
+                         "message_b = ?) OR (message_a = ? AND message_b = ?))",
+                         (kind, message_a, message_b, message_b, message_a))
+
     def corrections(self) -> list[tuple[str, str, str]]:
         return [(r[0], r[1], r[2]) for r in self.conn.execute(
             "SELECT kind, message_a, message_b FROM corrections ORDER BY id")]
