@@ -50,6 +50,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -479,25 +480,32 @@ def _link_acknowledgements(frame: pd.DataFrame, order: Sequence[int], feats: _Fe
             first_of_ticket.setdefault(key, i)
     opened = {groups.find(i) for i in first_of_ticket.values()
               if frame.at[i, "party"] == "me"}
-    mine: dict[str, list[int]] = defaultdict(list)
+    parties = frame["party"].tolist()
+    counterparts = frame["counterpart"].tolist()
+    # Seconds since the epoch (NaN when undated): plain floats, because this
+    # loop runs once per acknowledgement over the citizen's messages.
+    stamps = (frame["sent_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().tolist()
+    mine_rows: dict[str, list[int]] = defaultdict(list)
     for i in order:
-        if frame.at[i, "party"] == "me" and not pd.isna(frame.at[i, "sent_at"]):
-            mine[frame.at[i, "counterpart"]].append(i)
+        if parties[i] == "me" and stamps[i] == stamps[i]:
+            mine_rows[counterparts[i]].append(i)
+    mine_times = {cp: [stamps[j] for j in rows] for cp, rows in mine_rows.items()}
+    skew, window = CLOCK_SKEW.total_seconds(), ACK_WINDOW.total_seconds()
     for i in order:
-        when = frame.at[i, "sent_at"]
-        if frame.at[i, "party"] == "me" or pd.isna(when):
+        when = stamps[i]
+        if parties[i] == "me" or when != when:
             continue
         # A receipt is an acknowledgement, or any machine-sent message that
         # opens a ticket (some helpdesks only send "ticket created (New)").
         opens = feats.own_ticket[i] is not None and groups.find(i) not in opened
         if not (feats.kinds[i] == "acknowledgement" or (feats.automated[i] and opens)):
             continue
-        candidates = [
-            (abs((when - frame.at[j, "sent_at"]).total_seconds()), j)
-            for j in mine.get(frame.at[i, "counterpart"], ())
-            if -CLOCK_SKEW <= when - frame.at[j, "sent_at"] <= ACK_WINDOW
-            and (groups.find(j) not in with_ticket or groups.find(j) == groups.find(i))
-        ]
+        rows = mine_rows.get(counterparts[i], [])
+        times = mine_times.get(counterparts[i], [])
+        low, high = bisect_left(times, when - window), bisect_right(times, when + skew)
+        candidates = [(abs(when - times[k]), rows[k]) for k in range(low, high)
+                      if groups.find(rows[k]) not in with_ticket
+                      or groups.find(rows[k]) == groups.find(i)]
         if not candidates:
             continue
         seconds, asked = min(candidates)
