@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -85,3 +87,30 @@ def discover(messages: pd.DataFrame, config: Config) -> pd.DataFrame:
     )
     return table.sort_values(["messages", "address"], ascending=[False, True]).reset_index(
         drop=True)
+
+
+def server_candidates(local: pd.DataFrame, found: Sequence[Any]) -> pd.DataFrame:
+    """``local`` (from :func:`discover`) merged with the candidates an IMAP
+    server search found (:func:`analyzer.imap.discover_on_server`), which add
+    the reason ``server-mentions``.
+
+    >>> server_candidates(pd.DataFrame(columns=["address", "name", "messages", "reasons",
+    ...                                         "examples"]), []).empty
+    True
+    """
+    rows = {r.address: [r.address, r.name, r.messages, r.reasons, r.examples]
+            for r in local.itertuples(index=False)}
+    for cand in found:
+        subjects = " | ".join(list(cand.subjects)[:EXAMPLES])
+        if cand.address in rows:
+            row = rows[cand.address]
+            row[2] = max(int(row[2]), cand.messages)
+            row[3] = ",".join(sorted(set(str(row[3]).split(",")) | {"server-mentions"}))
+        else:
+            rows[cand.address] = [cand.address, cand.name, cand.messages, "server-mentions",
+                                  subjects]
+    table = pd.DataFrame(list(rows.values()),
+                         columns=["address", "name", "messages", "reasons", "examples"])
+    return table.sort_values(["messages", "address"], ascending=[False, True]).reset_index(
+        drop=True)
+

@@ -820,3 +820,19 @@ def test_explicit_folders_only(mailbox: Account, tmp_path: Path) -> None:
 def test_doctests(module: Any) -> None:
     result = doctest.testmod(module)
     assert (result.failed, result.attempted > 3) == (0, True)
+
+
+def test_cli_discover_imap_merges_server_candidates(mailbox: Account, tmp_path: Path) -> None:
+    with mailbox.connect() as client:
+        client.append("INBOX", mail("<d1@x>", "Marc <marc@cabinet-insertion.example>", ME,
+                                    subject="Votre parcours",
+                                    body="Votre conseiller France Travail nous a transmis "
+                                         "votre dossier.\n"))
+    config = write_config(tmp_path, mailbox)
+    code, out, err = run_cli("--lang", "en", "--store", str(tmp_path / "s.sqlite"),
+                             "--config", str(config), "discover", "--imap", "--csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "address,name,messages,reasons,examples",
+        "marc@cabinet-insertion.example,Marc,1,server-mentions,Votre parcours",
+    ]
