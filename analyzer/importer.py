@@ -32,7 +32,14 @@ from analyzer.sources import (
     split_mbox,
     walk,
 )
-from analyzer.store import Location, Record, SourceState, Store, close_inherited_locks
+from analyzer.store import (
+    Location,
+    Record,
+    SourceState,
+    Store,
+    close_inherited_locks,
+    message_row,
+)
 
 BATCH = 256
 POOL_THRESHOLD = 400  # below this, starting worker processes costs more than it saves
@@ -119,8 +126,8 @@ def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
             broken = body.defects[0]
         location = Location(unit.key, unit.kind, unit.source, unit.path, unit.offset,
                             unit.length, unit.folder)
-        out.append(_Outcome(Record(location, headers, raw if keep else None, body),
-                            relevant, broken))
+        out.append(_Outcome(Record(location, headers, raw if keep else None, body,
+                                   message_row(headers, "")), relevant, broken))
     return out
 
 

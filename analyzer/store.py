@@ -159,12 +159,25 @@ class Location:
 
 @dataclass(slots=True)
 class Record:
-    """One message read from a source, ready to be stored."""
+    """One message read from a source, ready to be stored.
+
+    ``row`` is the message's ``messages`` row as :func:`message_row` makes
+    it; import workers fill it so the writing process only writes.
+    """
 
     location: Location
     headers: ParsedHeaders
     raw: bytes | None = None
     body: ParsedBody | None = None
+    row: tuple[Any, ...] | None = None
+
+
+def message_row(h: ParsedHeaders, seen: str) -> tuple[Any, ...]:
+    """The ``messages`` row of parsed headers (without the rowid)."""
+    return (h.message_id, int(h.synthetic_id), h.subject, h.from_addr, h.from_name,
+            _dumps(h.to), _dumps(h.cc), h.date_header, h.date_utc, h.delivered_utc,
+            _dumps(h.in_reply_to), _dumps(h.references), _dumps(h.auto_headers),
+            h.size, _dumps(h.problems), seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,10 +346,7 @@ class Store:
                     "from_addr, from_name, to_json, cc_json, date_header, date_utc, "
                     "delivered_utc, in_reply_to, refs, auto_headers, size, problems, "
                     "first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (h.message_id, int(h.synthetic_id), h.subject, h.from_addr, h.from_name,
-                     _dumps(h.to), _dumps(h.cc), h.date_header, h.date_utc, h.delivered_utc,
-                     _dumps(h.in_reply_to), _dumps(h.references), _dumps(h.auto_headers),
-                     h.size, _dumps(h.problems), seen),
+                    (*rec.row[:-1], seen) if rec.row is not None else message_row(h, seen),
                 )
                 if cur.rowcount:
                     rowid = cur.lastrowid
