@@ -2,7 +2,12 @@
 
 Public API (what notebooks and other programs use; the CLI is built on it):
 
-- :class:`Analysis` — a store read with a config; ``messages()`` DataFrame.
+- :class:`Analysis` — a store read with a config; DataFrames ``messages()``,
+  ``waits()``, ``cases()``, ``deadlines()``, ``counterparts()``, ``monthly()``,
+  all taking the filters of ``filtered()`` (``since``, ``until``,
+  ``counterpart``, ``case``) and an ``as_of``.
+- :func:`export_tables` — write messages.csv, cases.csv and waits.csv.
+- :mod:`analyzer.metrics` — the pure functions behind those frames.
 - :func:`import_paths` — import mbox/Maildir/MH/message files into a :class:`Store`.
 - :class:`Store` — the embedded SQLite store.
 - :class:`Config`, :func:`load_config`, :func:`parse_config` — who is who.
@@ -24,19 +29,27 @@ __all__ = [
     "Config",
     "ConfigError",
     "Counterpart",
+    "ExportError",
+    "ExportRefused",
     "ImportSummary",
     "PartyClassifier",
     "SourceError",
     "Store",
     "StoreError",
     "UsageError",
+    "export_tables",
     "import_paths",
     "load_config",
     "parse_config",
+    "parse_when",
 ]
 
 _WHERE = {
     "Analysis": "analyzer.analysis",
+    "parse_when": "analyzer.analysis",
+    "ExportError": "analyzer.export",
+    "ExportRefused": "analyzer.export",
+    "export_tables": "analyzer.export",
     "AnalyzerError": "analyzer.errors",
     "ConfigError": "analyzer.errors",
     "SourceError": "analyzer.errors",
@@ -53,9 +66,10 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from analyzer.analysis import Analysis
+    from analyzer.analysis import Analysis, parse_when
     from analyzer.config import Config, Counterpart, load_config, parse_config
     from analyzer.errors import AnalyzerError, ConfigError, SourceError, StoreError, UsageError
+    from analyzer.export import ExportError, ExportRefused, export_tables
     from analyzer.importer import ImportSummary, import_paths
     from analyzer.parties import PartyClassifier
     from analyzer.store import Store

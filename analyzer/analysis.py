@@ -11,14 +11,17 @@ across configs, so a changed config is always reflected.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from analyzer.cases import CaseBuild, Corrections, build_cases
 from analyzer.config import Config, load_config
+from analyzer.errors import UsageError
 from analyzer.parties import PartyClassifier
 from analyzer.store import Store
 
@@ -55,6 +58,61 @@ def message_time(date_utc: str | None, delivered_utc: str | None,
         if plausible and (delivered is None or abs(delivered - date) <= MAX_CLOCK_SKEW):
             return date
     return delivered or date
+
+
+#: What the time filters and ``as_of`` accept: a date, a datetime (naive ones
+#: are local time in the configured time zone), or their text form.
+When = date | datetime | str
+
+_FRENCH_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_when(value: When, timezone: str, *, end_of_day: bool = False) -> pd.Timestamp:
+    """``value`` as an aware UTC timestamp, for ``--since``/``--until``/``--as-of``.
+
+    Accepted: ``2020-02-19``, ``19/02/2020`` (day first), ``2020-02-19T09:14``
+    or ``2020-02-19 09:14:00`` (local time in ``timezone``), any of those with
+    an offset or ``Z``, and :class:`~datetime.date`/:class:`~datetime.datetime`.
+    A bare date stands for the start of that local day, or for its last
+    second with ``end_of_day`` (so ``--until 2020-02-19`` includes the 19th).
+    Anything else raises :class:`~analyzer.errors.UsageError`.
+
+    >>> parse_when("2020-02-19", "Europe/Paris").isoformat()
+    '2020-02-18T23:00:00+00:00'
+    >>> parse_when("19/02/2020", "Europe/Paris", end_of_day=True).isoformat()
+    '2020-02-19T22:59:59+00:00'
+    >>> parse_when("2020-02-19T09:14:00Z", "Europe/Paris").isoformat()
+    '2020-02-19T09:14:00+00:00'
+    """
+    zone = ZoneInfo(timezone)
+    moment: datetime
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.max.replace(microsecond=0) if end_of_day
+                                  else time.min)
+    else:
+        text = str(value).strip()
+        french = _FRENCH_DAY.match(text)
+        try:
+            if french:
+                day = date(int(french[3]), int(french[2]), int(french[1]))
+                return parse_when(day, timezone, end_of_day=end_of_day)
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                return parse_when(date.fromisoformat(text), timezone, end_of_day=end_of_day)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError("filters.bad_date", value=text) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return pd.Timestamp(moment).tz_convert("UTC")
+
+
+def _config_journal(config: Config) -> Path | None:
+    # The [analysis] journal key is not in Config yet; read it when it lands
+    # so that notebooks and the CLI pick the journal up without a change here.
+    value = getattr(config, "journal", None)
+    return Path(value) if value else None
 
 
 def _parse_iso(value: str | None) -> datetime | None:
@@ -155,3 +213,186 @@ class Analysis:
     def refresh(self) -> None:
         """Forget computed tables (after an import or a correction)."""
         self._build = None
+
+    # --- filters and metrics (issue 4) -------------------------------------------
+    #
+    # Every metric method takes the same filters as ``filtered`` and computes
+    # from the filtered messages, as if the mailbox had been exported with
+    # only those: a wait asked inside the window and answered after it is
+    # open at the window's end.
+
+    def filtered(self, *, since: When | None = None, until: When | None = None,
+                 counterpart: str | None = None, case: str | None = None,
+                 as_of: When | None = None, journal: str | Path | None = None
+                 ) -> pd.DataFrame:
+        """:meth:`messages` restricted by the filters the report and the export share.
+
+        ``since``/``until``: sent in that span (bare dates in the configured
+        time zone, ``until`` inclusive of its day); ``counterpart``: messages
+        of the cases whose counterpart it is (a configured name or id, case
+        and accents ignored), and its messages in no case; ``case``: one
+        ``case_id``; ``as_of``: nothing sent after it. Undated messages pass
+        the time filters (they cannot be placed, and the metrics leave them
+        out of waits anyway). With a ``journal`` file (or one named by the
+        config), its events are rows too (:func:`analyzer.journal.attach_journal`).
+        An unknown counterpart or case raises :class:`~analyzer.errors.UsageError`.
+
+        >>> analysis.filtered(since="2023-11-01", counterpart="France Travail"
+        ...                   )["case_id"].nunique()          # doctest: +SKIP
+        2
+        """
+        frame = self._with_journal(self.messages(), journal)
+        tz = self.config.timezone
+        dated = frame["sent_at"]
+        keep = pd.Series(True, index=frame.index)
+        if since is not None:
+            keep &= dated.isna() | (dated >= parse_when(since, tz))
+        if until is not None:
+            keep &= dated.isna() | (dated <= parse_when(until, tz, end_of_day=True))
+        if as_of is not None:
+            keep &= dated.isna() | (dated <= parse_when(as_of, tz, end_of_day=True))
+        if counterpart is not None:
+            keep &= self._of_counterpart(frame, counterpart)
+        if case is not None:
+            if not frame["case_id"].eq(case).any():
+                raise UsageError("cases.unknown", case=case)
+            keep &= frame["case_id"].eq(case)
+        return frame.loc[keep].reset_index(drop=True)
+
+    def _with_journal(self, frame: pd.DataFrame, journal: str | Path | None) -> pd.DataFrame:
+        path = Path(journal) if journal is not None else _config_journal(self.config)
+        if path is None:
+            return frame
+        from analyzer.journal import attach_journal, read_journal
+
+        return attach_journal(frame, read_journal(path, self.config))
+
+    def _of_counterpart(self, frame: pd.DataFrame, name: str) -> pd.Series:
+        from analyzer.people import fold
+
+        def key(text: str) -> str:
+            return " ".join(fold(text).split())
+
+        wanted = key(name)
+        names = {key(cp.name): cp.name for cp in self.config.counterparts}
+        names.update({cp.canonical_id: cp.name for cp in self.config.counterparts})
+        names.update({key(n): n for n in frame["counterpart"].dropna().unique()})
+        if wanted not in names:
+            known = ", ".join(cp.name for cp in self.config.counterparts) or "-"
+            raise UsageError("filters.unknown_counterpart", name=name, known=known)
+        # A case belongs to the counterpart it is with (its first counterpart
+        # message), so a contractor's case keeps the agency mail filed in it.
+        involved = frame[frame["case_id"].notna() & frame["counterpart"].notna()]
+        first = (involved.sort_values(["sent_at", "message_id"], na_position="last",
+                                      kind="mergesort")
+                 .drop_duplicates("case_id").set_index("case_id")["counterpart"])
+        own = frame["counterpart"].where(frame["case_id"].isna(),
+                                         frame["case_id"].map(first))
+        return own.eq(names[wanted])
+
+    def metric_input(self, as_of: When | None = None, since: When | None = None,
+                     until: When | None = None, counterpart: str | None = None,
+                     case: str | None = None, journal: str | Path | None = None
+                     ) -> tuple[pd.DataFrame, pd.Timestamp]:
+        """The filtered messages the metrics read, and the ``as_of`` they are read at.
+
+        ``as_of`` defaults to now (whole seconds), or to the end of ``until``
+        when that is earlier; messages after ``as_of`` are left out.
+
+        >>> frame, as_of = analysis.metric_input(until="2020-12-31")   # doctest: +SKIP
+        >>> as_of.isoformat()                                           # doctest: +SKIP
+        '2020-12-31T22:59:59+00:00'
+        """
+        tz = self.config.timezone
+        if as_of is not None:
+            stamp = parse_when(as_of, tz, end_of_day=True)
+        else:
+            stamp = pd.Timestamp.now(tz="UTC").floor("s")
+            if until is not None:
+                # Data cut at ``until`` is read as of then, so a wait answered
+                # later does not age to today.
+                stamp = min(stamp, parse_when(until, tz, end_of_day=True))
+        frame = self.filtered(since=since, until=until, counterpart=counterpart, case=case,
+                              as_of=stamp, journal=journal)
+        return frame, stamp
+
+    def waits(self, as_of: When | None = None, *, since: When | None = None,
+              until: When | None = None, counterpart: str | None = None,
+              case: str | None = None, journal: str | Path | None = None) -> pd.DataFrame:
+        """One row per wait (:func:`analyzer.metrics.waits`, :data:`analyzer.schema.WAITS`).
+
+        ``as_of`` (default: now, or the end of ``until``) dates open waits;
+        messages sent after it are left out, so an earlier ``as_of`` shows the
+        case as it stood then. Working days use the config's country and time
+        zone. Filters as in :meth:`filtered`.
+
+        >>> w = analysis.waits(as_of="2024-03-01")            # doctest: +SKIP
+        >>> w.loc[~w["is_open"]].groupby("responder")["delay_seconds"].median()  # doctest: +SKIP
+        """
+        from analyzer import metrics
+
+        frame, stamp = self.metric_input(as_of, since, until, counterpart, case, journal)
+        return metrics.waits(frame, as_of=stamp, country=self.config.country,
+                             timezone=self.config.timezone)
+
+    def cases(self, as_of: When | None = None, *, since: When | None = None,
+              until: When | None = None, counterpart: str | None = None,
+              case: str | None = None, journal: str | Path | None = None) -> pd.DataFrame:
+        """One row per case (:func:`analyzer.metrics.case_metrics`, :data:`analyzer.schema.CASES`).
+
+        >>> analysis.cases(as_of="2024-03-01")[["case_id", "asymmetry"]]  # doctest: +SKIP
+        """
+        from analyzer import metrics
+
+        frame, stamp = self.metric_input(as_of, since, until, counterpart, case, journal)
+        cfg = self.config
+        found = metrics.waits(frame, as_of=stamp, country=cfg.country, timezone=cfg.timezone)
+        return metrics.case_metrics(frame, found, country=cfg.country, timezone=cfg.timezone)
+
+    def deadlines(self, as_of: When | None = None, *, since: When | None = None,
+                  until: When | None = None, counterpart: str | None = None,
+                  case: str | None = None, journal: str | Path | None = None
+                  ) -> pd.DataFrame:
+        """Deadlines the counterparts demanded, beside their own median delay
+        (:func:`analyzer.metrics.demanded_deadlines`, :data:`analyzer.schema.DEADLINES`).
+
+        >>> analysis.deadlines()[["phrase", "demanded_seconds",
+        ...                       "their_median_delay_seconds"]]  # doctest: +SKIP
+        """
+        from analyzer import metrics
+
+        frame, stamp = self.metric_input(as_of, since, until, counterpart, case, journal)
+        cfg = self.config
+        found = metrics.waits(frame, as_of=stamp, country=cfg.country, timezone=cfg.timezone)
+        return metrics.demanded_deadlines(frame, found, country=cfg.country,
+                                          timezone=cfg.timezone)
+
+    def counterparts(self, as_of: When | None = None, *, since: When | None = None,
+                     until: When | None = None, counterpart: str | None = None,
+                     case: str | None = None, journal: str | Path | None = None
+                     ) -> pd.DataFrame:
+        """Per counterpart, then overall (:func:`analyzer.metrics.counterpart_summary`).
+
+        >>> analysis.counterparts()[["counterpart", "their_median_delay_seconds"]]  # doctest: +SKIP
+        """
+        from analyzer import metrics
+
+        frame, stamp = self.metric_input(as_of, since, until, counterpart, case, journal)
+        cfg = self.config
+        found = metrics.waits(frame, as_of=stamp, country=cfg.country, timezone=cfg.timezone)
+        table = metrics.case_metrics(frame, found, country=cfg.country, timezone=cfg.timezone)
+        return metrics.counterpart_summary(table, found)
+
+    def monthly(self, as_of: When | None = None, *, since: When | None = None,
+                until: When | None = None, counterpart: str | None = None,
+                case: str | None = None, journal: str | Path | None = None) -> pd.DataFrame:
+        """Per month and responder (:func:`analyzer.metrics.monthly_trend`), in the
+        config's time zone.
+
+        >>> analysis.monthly()[["month", "responder", "median_delay_seconds"]]  # doctest: +SKIP
+        """
+        from analyzer import metrics
+
+        return metrics.monthly_trend(
+            self.waits(as_of, since=since, until=until, counterpart=counterpart, case=case,
+                       journal=journal), self.config.timezone)

@@ -105,6 +105,41 @@ def paths_argument(required: bool) -> Callable[[F], F]:
     )
 
 
+def filter_options(f: F) -> F:
+    """--since, --until, --counterpart, --case and --as-of: what the report and
+    the export read (see :meth:`analyzer.analysis.Analysis.filtered`)."""
+    options = [
+        click.option("--since", metavar="DATE",
+                     help="Only messages sent from DATE (2020-02-19 or 19/02/2020)."),
+        click.option("--until", metavar="DATE",
+                     help="Only messages sent until DATE, that day included."),
+        click.option("--counterpart", metavar="NAME",
+                     help="Only the cases with the counterpart NAME."),
+        click.option("--case", "case_id", metavar="CASE", help="Only the case CASE."),
+        click.option("--as-of", "as_of", metavar="DATETIME",
+                     help="Measure open waits as of DATETIME (default: now); later "
+                          "messages are left out."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The values of :func:`filter_options`, as keyword arguments of the library."""
+
+    since: str | None
+    until: str | None
+    counterpart: str | None
+    case: str | None
+    as_of: str | None
+
+    def kwargs(self) -> dict[str, str | None]:
+        return {"since": self.since, "until": self.until, "counterpart": self.counterpart,
+                "case": self.case, "as_of": self.as_of}
+
+
 @contextmanager
 def _progress(settings: Settings) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr, only when stderr is a terminal."""
@@ -198,15 +233,26 @@ def _open_analysis(settings: Settings, paths: tuple[Path, ...]) -> tuple[Any, Pa
 @paths_argument(required=False)
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report as one self-contained HTML file.")
+@filter_options
 @click.pass_obj
-def report_command(settings: Settings, paths: tuple[Path, ...], html_file: Path | None
-                   ) -> None:
+def report_command(settings: Settings, paths: tuple[Path, ...], html_file: Path | None,
+                   since: str | None, until: str | None, counterpart: str | None,
+                   case_id: str | None, as_of: str | None) -> None:
     """Print the report of a mailbox (PATH...) or of the store."""
     from analyzer.report import render_html, render_terminal, summarize
 
+    filters = Filters(since, until, counterpart, case_id, as_of)
     analysis, store_path, title = _open_analysis(settings, paths)
     with analysis:
-        figures = summarize(analysis.messages(), analysis.config)
+        links = analysis.links()
+        if as_of is None and until is None:
+            figures = summarize(analysis.filtered(**filters.kwargs()), analysis.config,
+                                links=links)
+        else:
+            # Read the data as of then: later messages out, open waits aged to then.
+            messages, moment = analysis.metric_input(**filters.kwargs())
+            figures = summarize(messages, analysis.config, as_of=moment.to_pydatetime(),
+                                links=links)
         config_name = str(analysis.config.path) if analysis.config.path else None
     render_terminal(figures, settings.lang, _console(), title=title, store=str(store_path),
                     config=config_name)
@@ -360,15 +406,33 @@ def _print_explanation(settings: Settings, found: Any, tz: str) -> None:
 @cli.command("discover")
 @paths_argument(required=False)
 @csv_option
+@click.option("--imap", "on_server", is_flag=True,
+              help="Search the IMAP account too, without downloading the messages.")
 @click.pass_obj
-def discover_command(settings: Settings, paths: tuple[Path, ...], as_csv: bool) -> None:
+def discover_command(settings: Settings, paths: tuple[Path, ...], as_csv: bool,
+                     on_server: bool) -> None:
     """Senders the configuration does not name who look like counterparts."""
     from analyzer.csvsafe import write_rows
-    from analyzer.discover import discover
+    from analyzer.discover import discover, server_candidates
 
     analysis, _, _ = _open_analysis(settings, paths)
     with analysis:
         table = discover(analysis.messages(), analysis.config)
+        if on_server:
+            from analyzer.credentials import Secret
+            from analyzer.imap import (
+                ImapSettings,
+                default_credentials,
+                discover_on_server,
+                settings_from_config,
+            )
+
+            def credentials(chosen: ImapSettings) -> Secret:
+                return default_credentials(chosen, settings.lang)
+
+            found = discover_on_server(settings_from_config(analysis.config),
+                                       analysis.config, credentials)
+            table = server_candidates(table, found)
     if as_csv:
         write_rows(click.get_text_stream("stdout"), list(table.columns),
                    table.itertuples(index=False))
@@ -475,3 +539,485 @@ def fetch_command(settings: Settings, fetch_all: bool) -> None:
         summary = fetch_imap(store, imap_settings, config, credentials=credentials,
                              progress=progress)
     _print_fetch_summary(settings, summary)
+
+
+# -- export (issue 4) -----------------------------------------------------------
+
+
+@cli.command("export")
+@paths_argument(required=False)
+@click.option("--out", "out_dir", required=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write messages.csv, cases.csv and waits.csv into.")
+@click.option("--no-pseudonymize", "no_pseudonymize", is_flag=True,
+              help="Write the data in clear (pseudonymisation does not exist yet).")
+@filter_options
+@click.pass_obj
+def export_command(settings: Settings, paths: tuple[Path, ...], out_dir: Path,
+                   no_pseudonymize: bool, since: str | None, until: str | None,
+                   counterpart: str | None, case_id: str | None, as_of: str | None) -> None:
+    """Export the messages, cases and waits as CSV files (spreadsheet-safe)."""
+    from analyzer.export import check_allowed, export_tables
+
+    # Refuse before importing or reading anything: a refused export leaves no trace.
+    check_allowed(pseudonymize=not no_pseudonymize)
+    filters = Filters(since, until, counterpart, case_id, as_of)
+    analysis, _, _ = _open_analysis(settings, paths)
+    with analysis:
+        written = export_tables(analysis, out_dir, pseudonymize=not no_pseudonymize,
+                                **filters.kwargs())
+    counts = [_data_rows(path) for path in written]
+    click.echo(settings.t("export.personal_data"), err=True)
+    click.echo(settings.t("export.written", messages=counts[0], cases=counts[1],
+                          waits=counts[2], path=str(out_dir)))
+
+
+def _data_rows(path: Path) -> int:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as stream:
+        return max(sum(1 for _ in csv.reader(stream)) - 1, 0)
+
+
+# -- init (guided set-up) -------------------------------------------------------
+
+
+class _InitSession:
+    """What ``analyzer init`` needs while it runs: the language, whether it
+    may ask questions, and the password typed once for both the test and the
+    first fetch (kept in memory only)."""
+
+    def __init__(self, settings: Settings, interactive: bool) -> None:
+        self.settings = settings
+        self.interactive = interactive
+        self._secret: Any = None
+        self.typed = False
+
+    def t(self, key: str, **params: Any) -> str:
+        return self.settings.t(key, **params)
+
+    def ask(self, key: str, default: Any = None, convert: Callable[[str], Any] | None = None,
+            **params: Any) -> Any:
+        """One question from the catalogue, its default shown in brackets."""
+        return self.prompt(self.t(key, **params), default, convert,
+                           show_default=default not in (None, ""))
+
+    def prompt(self, text: str, default: Any, convert: Callable[[str], Any] | None,
+               show_default: bool = False) -> Any:
+        """Ask ``text``; a wrong answer is explained in the user's language and
+        the question asked again."""
+        def value_proc(value: Any) -> Any:
+            # click passes the default through here too, unconverted.
+            if convert is None:
+                return str(value)
+            try:
+                return convert(str(value))
+            except AnalyzerError as exc:
+                raise click.BadParameter(exc.render(self.settings.lang)) from None
+
+        return click.prompt(text, default=default, value_proc=value_proc,
+                            show_default=show_default, err=True)
+
+    def yes(self, key: str, default: bool = True, **params: Any) -> bool:
+        """A yes/no question that understands o/oui/n/non as well as y/yes/n/no;
+        the default when nobody may be asked."""
+        if not self.interactive:
+            return default
+
+        def convert(text: str) -> bool:
+            answer = text.strip().lower()
+            if not answer:
+                return default
+            if answer in ("o", "oui", "y", "yes"):
+                return True
+            if answer in ("n", "non", "no"):
+                return False
+            raise UsageError("init.yes_no")
+
+        choices = self.t("init.yes_no_default" if default else "init.no_yes_default")
+        return bool(self.prompt(f"{self.t(key, **params)} [{choices}]", "", convert))
+
+    def credentials(self, imap_settings: Any) -> Any:
+        """The secret: token command, environment, secure keyring, then a
+        hidden prompt in the user's language (interactive runs only)."""
+        from analyzer.credentials import Secret, get_password, token_from_command
+        from analyzer.errors import CredentialsError
+
+        if imap_settings.token_command is not None:
+            return token_from_command(imap_settings.token_command)
+        if self._secret is not None:
+            return self._secret
+        try:
+            secret = get_password(imap_settings.host, imap_settings.user, interactive=False)
+        except CredentialsError:
+            if not self.interactive:
+                raise
+            value = click.prompt(self.t("credentials.prompt", user=imap_settings.user,
+                                        host=imap_settings.host),
+                                 hide_input=True, prompt_suffix="", err=True)
+            secret = Secret("password", value)
+            self.typed = True
+        self._secret = secret
+        return secret
+
+    def offer_keyring(self, imap_settings: Any) -> None:
+        """Offer to keep a typed password in the system's secure keyring, so
+        that later fetches do not ask again (never in a plain-text file)."""
+        from analyzer.credentials import _system_backend, keyring_service, secure_backends
+
+        backend = _system_backend()
+        safe = secure_backends(backend) if backend is not None else []
+        if not (self.typed and safe and self.yes("init.ask.save_password", True)):
+            return
+        try:
+            safe[0].set_password(keyring_service(imap_settings.host), imap_settings.user,
+                                 self._secret.value)
+        # A locked or broken keyring only means the password is asked again later.
+        except Exception:
+            click.echo(self.t("init.keyring_failed"), err=True)
+            return
+        click.echo(self.t("init.keyring_saved"), err=True)
+
+
+def _choose_services(session: _InitSession, services: tuple[str, ...],
+                     others: tuple[str, ...], other_kind: str | None) -> list[Any]:
+    from analyzer.onboarding import other_counterpart, parse_other
+    from analyzer.presets import BLANK_ID, get_preset, presets
+
+    shown = presets()
+    chosen: list[str] = list(services)
+    if not chosen and not others and session.interactive:
+        click.echo(session.t("init.services.intro"), err=True)
+        for number, preset in enumerate(shown, 1):
+            click.echo(f"  {number}. {preset.label(session.settings.lang)}", err=True)
+
+        def convert(text: str) -> list[str]:
+            picked = []
+            for item in text.replace(",", " ").split():
+                if item.isdigit() and 1 <= int(item) <= len(shown):
+                    picked.append(shown[int(item) - 1].id)
+                else:
+                    picked.append(get_preset(item).id)
+            if not picked:
+                raise UsageError("init.no_service")
+            return picked
+
+        chosen = session.ask("init.ask.services", "1", convert)
+    elif not chosen and not others:
+        chosen = [shown[0].id]  # France Travail, the first audience
+    counterparts = []
+    for preset_id in dict.fromkeys(chosen):
+        preset = get_preset(preset_id)
+        if not preset.blank:
+            counterparts.append(preset.counterpart())
+    kind = other_kind or "contractor"
+    counterparts += [parse_other(text, kind) for text in others]
+    if BLANK_ID in chosen and not others:
+        if not session.interactive:
+            raise UsageError("init.other_needs_flag")
+        while True:
+            name = session.ask("init.ask.other_name", None, _non_empty)
+            picked_kind = session.ask("init.ask.other_kind", "2", _kind)
+            terms = session.ask("init.ask.other_domains", None)
+            try:
+                counterparts.append(other_counterpart(name, terms, picked_kind))
+            except AnalyzerError as exc:
+                click.echo(exc.render(session.settings.lang), err=True)
+                continue
+            if not session.yes("init.ask.other_more", False):
+                break
+    if not counterparts:
+        raise UsageError("init.no_service")
+    return counterparts
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise UsageError("init.empty")
+    return text.strip()
+
+
+def _kind(text: str) -> str:
+    value = text.strip().lower()
+    if value in ("1", "agency"):
+        return "agency"
+    if value in ("2", "contractor"):
+        return "contractor"
+    raise UsageError("init.bad_kind")
+
+
+def _port(text: str) -> int:
+    if text.strip().isdigit() and 1 <= int(text) <= 65535:
+        return int(text)
+    raise UsageError("init.bad_port")
+
+
+def _tls(text: str) -> str:
+    value = text.strip().lower()
+    if value in ("implicit", "starttls", "none"):
+        return value
+    raise UsageError("init.bad_tls")
+
+
+def _choose_server(session: _InitSession, address: str, flags: dict[str, Any]) -> tuple[
+        dict[str, Any], Any]:
+    """The [imap] table and the provider (None when typed by hand)."""
+    from analyzer.imap import is_loopback
+    from analyzer.providers import get_provider, guess_provider, provider_of_host
+
+    provider = get_provider(flags["provider"]) if flags["provider"] else \
+        guess_provider(address)
+    t = session.t
+    imap: dict[str, Any]
+    if provider is not None and not flags["imap_host"]:
+        imap = provider.imap_table(address)
+        click.echo(t("init.provider.found", provider=provider.name, host=provider.host,
+                     port=provider.port, tls=t(f"init.tls.{provider.tls}")), err=True)
+        click.echo(f"  {provider.howto(session.settings.lang)}", err=True)
+        if provider.auth == "bridge" and session.interactive and not flags["imap_port"]:
+            imap["port"] = session.ask("init.ask.port", provider.port, _port)
+    else:
+        host = flags["imap_host"]
+        if host is None:
+            if not session.interactive:
+                raise UsageError("init.server_needed")
+            click.echo(t("init.provider.unknown"), err=True)
+            host = session.ask("init.ask.host", None, _non_empty)
+        provider = provider or provider_of_host(host)
+        port = flags["imap_port"] or (session.ask("init.ask.port", 993, _port)
+                                      if session.interactive else 993)
+        tls = flags["tls"] or (session.ask("init.ask.tls", "implicit" if port == 993
+                                           else "starttls", _tls)
+                               if session.interactive else
+                               ("implicit" if port == 993 else "starttls"))
+        user = flags["imap_user"] or (session.ask("init.ask.user", address, _non_empty)
+                                      if session.interactive else address)
+        imap = {"host": host, "port": port, "tls": tls, "user": user}
+    for key in ("imap_port", "tls", "imap_user"):
+        if flags[key] is not None:
+            imap[{"imap_port": "port", "imap_user": "user"}.get(key, key)] = flags[key]
+    if imap["tls"] == "none":
+        imap["tls"] = False
+    ca_file = flags["ca_file"]
+    needs_certificate = (provider is not None and provider.auth == "bridge") or \
+        is_loopback(str(imap["host"]))
+    if ca_file is None and needs_certificate and imap["tls"] and session.interactive:
+        ca_file = session.ask("init.ask.ca_file", "", None) or None
+    if ca_file:
+        imap["ca_file"] = str(Path(ca_file).expanduser().resolve())
+    token = flags["token_command"]
+    if token is None and provider is not None and provider.auth == "oauth2" \
+            and session.interactive:
+        token = session.ask("init.ask.token_command", "", None) or None
+    if token:
+        imap["token_command"] = token
+    return imap, provider
+
+
+@cli.command("init")
+@click.option("--address", "addresses", multiple=True, metavar="EMAIL",
+              help="Your email address (repeatable).")
+@click.option("--service", "services", multiple=True, metavar="PRESET_ID",
+              help="A service you deal with, by preset id (repeatable): france-travail, caf, "
+                   "assurance-maladie, dgfip, ants.")
+@click.option("--other", "others", multiple=True, metavar="NAME=DOMAIN[,ADDRESS...]",
+              help="Another organisation that wrote to you (repeatable).")
+@click.option("--other-kind", type=click.Choice(["agency", "contractor"]), default=None,
+              help="Whether the --other organisations are public bodies or private firms "
+                   "(default: contractor).")
+@click.option("--provider", metavar="ID",
+              help="Your mail provider, when the address does not tell (gmail, outlook, "
+                   "yahoo, orange, free, sfr, laposte, icloud, gmx-net, gmx-com, "
+                   "proton-bridge).")
+@click.option("--imap-host", metavar="HOST", help="IMAP server, when no provider fits.")
+@click.option("--imap-port", type=click.IntRange(1, 65535), metavar="PORT")
+@click.option("--imap-user", metavar="LOGIN", help="Login name (default: the address).")
+@click.option("--tls", type=click.Choice(["implicit", "starttls", "none"]), default=None)
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Certificate of a local bridge or self-signed server (PEM).")
+@click.option("--token-command", metavar="COMMAND",
+              help="Command printing an OAuth2 access token (Outlook.com).")
+@click.option("--config-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the configuration (default: the user's configuration "
+                   "folder).")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write the HTML report of the first fetch.")
+@click.option("--yes", "assume_yes", is_flag=True,
+              help="Ask nothing: take the flags and defaults, overwrite an existing "
+                   "configuration (kept as .bak).")
+@click.option("--no-test", is_flag=True, help="Only write the configuration.")
+@click.option("--no-fetch", is_flag=True, help="Test the connection but fetch nothing.")
+@click.pass_context
+def init_command(ctx: click.Context, addresses: tuple[str, ...], services: tuple[str, ...],
+                 others: tuple[str, ...], other_kind: str | None, provider: str | None,
+                 imap_host: str | None, imap_port: int | None, imap_user: str | None,
+                 tls: str | None, ca_file: str | None, token_command: str | None,
+                 config_out: Path | None, html_file: Path | None, assume_yes: bool,
+                 no_test: bool, no_fetch: bool) -> None:
+    """Guided set-up: your address, the services you deal with, your mail
+    account; writes the configuration, tests the connection (read-only),
+    fetches and shows the first report."""
+    from analyzer.config import load_config
+    from analyzer.errors import CredentialsError
+    from analyzer.imap import settings_from_config
+    from analyzer.onboarding import (
+        Answers,
+        check_disk,
+        config_text,
+        first_fetch,
+        login_hint,
+        megabytes,
+        parse_addresses,
+        probe,
+        service_names,
+        write_config,
+    )
+    from analyzer.paths import config_dir, default_store
+
+    settings: Settings = ctx.obj
+    session = _InitSession(settings, interactive=not assume_yes)
+    t = session.t
+    if session.interactive:
+        click.echo(t("init.welcome"), err=True)
+    path = config_out or (Path(settings.config) if settings.config
+                          else config_dir() / "analyzer.toml")
+    # Asked first: answering every question to be told nothing is written
+    # would waste the user's time.
+    if path.exists() and not assume_yes \
+            and not session.yes("init.ask.overwrite", False, path=str(path)):
+        click.echo(t("init.config_kept", path=str(path)), err=True)
+        return
+    if addresses:
+        mine = parse_addresses(" ".join(addresses))
+    elif session.interactive:
+        mine = session.ask("init.ask.addresses", None, parse_addresses)
+    else:
+        raise UsageError("init.address_needed")
+    counterparts = _choose_services(session, services, others, other_kind)
+    flags = {"provider": provider, "imap_host": imap_host, "imap_port": imap_port,
+             "imap_user": imap_user, "tls": tls, "ca_file": ca_file,
+             "token_command": token_command}
+    imap, found = _choose_server(session, mine[0], flags)
+
+    backup = write_config(path, config_text(Answers(mine, counterparts, imap), settings.lang),
+                          overwrite=True)
+    click.echo(t("init.written", path=str(path)), err=True)
+    if backup is not None:
+        click.echo(t("init.backup", path=str(backup)), err=True)
+    config = load_config(path)
+    imap_settings = settings_from_config(config)
+    if found is not None and found.auth == "oauth2" and imap_settings.token_command is None:
+        click.echo(t("init.oauth2_later", provider=found.name,
+                     howto=found.howto(settings.lang)), err=True)
+        return
+    if no_test or not session.yes("init.ask.test", True):
+        click.echo(t("init.next_steps"), err=True)
+        return
+    try:
+        seen = probe(imap_settings, config, session.credentials)
+    except CredentialsError as exc:
+        raise login_hint(exc, found) from exc
+    click.echo(t("init.test.ok", messages=seen.messages, folders=seen.folders,
+                 size=megabytes(seen.bytes)), err=True)
+    session.offer_keyring(imap_settings)
+    if seen.messages == 0:
+        from analyzer.errors import ImapError
+
+        raise ImapError("init.no_messages", services=service_names(counterparts),
+                        account=imap_settings.account)
+    store_path = settings.store_path(default_store)
+    check_disk(store_path, seen.bytes)
+    if no_fetch or not session.yes("init.ask.fetch", True):
+        click.echo(t("init.next_steps"), err=True)
+        return
+    with _fetch_progress(settings) as progress:
+        summary = first_fetch(store_path, imap_settings, config, session.credentials,
+                              progress)
+    _print_fetch_summary(settings, summary)
+    report_file = html_file or Path(t("init.html_name")).resolve()
+    settings.config = str(path)
+    ctx.invoke(report_command, paths=(), html_file=report_file)
+    click.echo(t("init.html", path=str(report_file)), err=True)
+
+
+# -- chart and bundle (issue 5) -------------------------------------------------
+
+
+def _report_summary(settings: Settings, paths: tuple[Path, ...], as_of: str | None) -> Any:
+    """The report's figures at ``as_of`` (default: now)."""
+    from analyzer.report import summarize
+
+    analysis, _, _ = _open_analysis(settings, paths)
+    with analysis:
+        messages, moment = analysis.metric_input(as_of=as_of)
+        return summarize(messages, analysis.config, as_of=moment.to_pydatetime(),
+                         links=analysis.links())
+
+
+@cli.command("chart")
+@click.argument("kind", type=click.Choice(["distribution", "timeline", "asymmetry", "trend"]))
+@paths_argument(required=False)
+@click.option("--out", "out", required=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Image to write: FILE.png or FILE.svg.")
+@click.option("--case", "case_id", metavar="CASE", help="The case of a timeline.")
+@click.option("--as-of", "as_of", metavar="DATETIME",
+              help="Measure open waits as of DATETIME (default: now).")
+@click.pass_obj
+def chart_command(settings: Settings, kind: str, paths: tuple[Path, ...], out: Path,
+                  case_id: str | None, as_of: str | None) -> None:
+    """Draw one chart of the report to a PNG or SVG file: distribution, timeline
+    (with --case), asymmetry or trend."""
+    from analyzer import charts
+
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise UsageError("chart.bad_format", name=out.name)
+    if kind == "timeline" and not case_id:
+        raise UsageError("chart.needs_case")
+    figures = _report_summary(settings, paths, as_of)
+    frames = figures.frames
+    lang = settings.lang
+    if kind == "distribution":
+        fig = charts.delay_distribution(frames.waits, lang=lang)
+    elif kind == "asymmetry":
+        fig = charts.asymmetry_chart(frames.cases, frames.counterparts, lang=lang)
+    elif kind == "trend":
+        fig = charts.monthly_chart(frames.monthly, lang=lang)
+    else:
+        found = [c for c in figures.cases if c.case_id == case_id]
+        if not found:
+            raise UsageError("chart.unknown_case", case=case_id)
+        fig = charts.case_timeline(frames.messages, frames.waits, found[0].case_id,
+                                   deadlines=frames.deadlines, as_of=figures.as_of,
+                                   timezone=figures.timezone, lang=lang,
+                                   title=found[0].subject)
+    charts.save_figure(fig, str(out))
+    click.echo(settings.t("chart.written", path=str(out)))
+
+
+@cli.command("bundle")
+@click.argument("case_id", metavar="CASE")
+@paths_argument(required=False)
+@click.option("--out", "out", required=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Zip file to write.")
+@click.option("--as-of", "as_of", metavar="DATETIME",
+              help="Measure open waits as of DATETIME (default: now).")
+@click.pass_obj
+def bundle_command(settings: Settings, case_id: str, paths: tuple[Path, ...], out: Path,
+                   as_of: str | None) -> None:
+    """Gather the evidence of one case in a zip: original messages (.eml), their
+    attachments, the case's report page, a chronology, the documents I sent and
+    a SHA-256 manifest."""
+    from analyzer.bundle import MANIFEST, write_bundle
+    from analyzer.report import summarize
+
+    analysis, _, title = _open_analysis(settings, paths)
+    with analysis:
+        messages, moment = analysis.metric_input(as_of=as_of)
+        figures = summarize(messages, analysis.config, as_of=moment.to_pydatetime(),
+                            links=analysis.links())
+        written = write_bundle(figures, analysis.store, case_id, out, lang=settings.lang,
+                               title=title)
+    click.echo(settings.t("bundle.written", path=str(out), files=len(written.files) + 1,
+                          manifest=f"{written.folder}/{MANIFEST}"))

@@ -6,6 +6,9 @@
 #   dovecot-imapd  a real IMAP server, started by the tests on loopback
 #   openssl        the self-signed certificates of the TLS tests
 #   isync          mbsync, the IMAP benchmark's reference
+#   chromium, chromium-driver  the headless browser the HTML report is rendered
+#                  in (tests/test_html_report.py), driven by selenium; never a
+#                  tool that downloads a browser of its own
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,8 @@ command -v notmuch >/dev/null 2>&1 || need_apt+=(notmuch)
 { command -v dovecot || [ -x /usr/sbin/dovecot ]; } >/dev/null 2>&1 || need_apt+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v mbsync >/dev/null 2>&1 || need_apt+=(isync)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo_cmd=()
     [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

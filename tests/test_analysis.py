@@ -1,0 +1,231 @@
+"""The sample mailbox's stories read true through ``Analysis``: the control story
+shows a 48-hour demand beside weeks of agency silence, and every wait a
+reader of the stories names (``expected.json`` ``key_waits``) is checked
+against ``Analysis.waits``.
+
+Where a reader's wait is not a wait of the metric's definition (README,
+"Metrics"), the test says which rule makes the difference and checks what the
+metric gives instead; those differences are listed in ``READER_VS_METRIC``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from analyzer.analysis import Analysis
+from analyzer.config import load_config
+from analyzer.importer import import_paths
+from analyzer.store import Store
+from tests.conftest import SAMPLE_MAILBOX
+
+AS_OF = "2024-03-01T00:00:00Z"
+DAY = 86_400.0
+CONTROL_DEMAND = "72DC1B6C1B12E8F2BDC97DC3F7A3F83B@EXMBX07.pole-emploi.fr"
+CONTROL_FIRST_REPLY = "1abb9d2b-14f1-c43a-b18b-8bdd8486333f@exemple-perso.fr"
+CONTROL_CLOSURE = "ADD4C0210EFCF9D8E72C670CF55A4C1F@EXMBX04.pole-emploi.fr"
+CONTROL_REMINDERS = (
+    "eb796d1f-d741-c9ba-72d5-957cd0108340@exemple-perso.fr",
+    "9a0304f4-ba7f-e762-8421-c9a70369fbd5@exemple-perso.fr",
+    "92b22b39-97ad-2ce6-a2df-7e2053b20532@exemple-perso.fr",
+)
+
+#: key_waits entries (asked, answer) that are not waits by the metric's
+#: definition, and why. Each is checked by ``test_reader_wait_differs_as_documented``.
+READER_VS_METRIC: dict[tuple[str, str | None], str] = {
+    ("9a0304f4-ba7f-e762-8421-c9a70369fbd5@exemple-perso.fr", CONTROL_CLOSURE):
+        "reminder: a wait starts at the first message of my turn (19 Feb), not at a later "
+        "message of the same turn",
+    ("92b22b39-97ad-2ce6-a2df-7e2053b20532@exemple-perso.fr", CONTROL_CLOSURE):
+        "reminder: a reminder does not restart the wait",
+    ("cb12e7f1-9a02-42e1-ac16-380b769009fc@exemple-perso.fr", None):
+        "closure: a wait runs across closures; the reader stops it at the closure notice",
+    ("41d97c79-2a9f-4466-d2de-a54e175691be@exemple-perso.fr",
+     "notif-f4e21ec8bdc9e845df98@notifications.pole-emploi.fr"):
+        "reminder: the new request after the closure continues my unanswered turn",
+    ("464f41f5-9bfd-4d84-9a77-e900ddb6b6e3@exemple-perso.fr",
+     "20240201153008.2024-019844.b2aa086cb0@crm.francetravail.fr"):
+        "span: first message to decision is the case's length, not one wait",
+    ("ed7fb9123f2d314b1da2a5aa@relais-rdv.fr",
+     "310a06eb-677b-1c8a-93ad-1da040397b3d@exemple-perso.fr"):
+        "one side: the contractor's mail follows the agency's answer in the same case, so "
+        "both are one counterpart turn, started by the agency",
+}
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, Any]:
+    return json.loads((SAMPLE_MAILBOX / "expected.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    config = load_config(SAMPLE_MAILBOX / "analyzer.toml")
+    path = tmp_path_factory.mktemp("sample") / "s.sqlite"
+    with Store.open(path) as store:
+        import_paths(store, [SAMPLE_MAILBOX], config)
+    with Analysis.open(path, config) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def messages(analysis: Analysis) -> pd.DataFrame:
+    return analysis.messages().set_index("message_id")
+
+
+@pytest.fixture(scope="module")
+def waits(analysis: Analysis) -> pd.DataFrame:
+    return analysis.waits(as_of=AS_OF)
+
+
+def case_of(messages: pd.DataFrame, message_id: str) -> str:
+    return str(messages.loc[message_id, "case_id"])
+
+
+def wait_holding(waits: pd.DataFrame, messages: pd.DataFrame, message_id: str) -> pd.Series:
+    """The wait whose asking turn holds ``message_id`` (as its first message or a reminder)."""
+    row = messages.loc[message_id]
+    mine = row["party"] == "me"
+    found = waits[waits["case_id"].eq(row["case_id"])
+                  & waits["requester"].eq("me").eq(mine)
+                  & (waits["asked_at"] <= row["sent_at"])
+                  & (waits["answered_at"].isna() | (waits["answered_at"] > row["sent_at"]))]
+    assert len(found) == 1, message_id
+    return found.iloc[0]
+
+
+def near(days: float, approx: float) -> bool:
+    # approx_days is written to the precision a reader gives (0.2, 8, 14.1);
+    # a quarter of an hour is allowed below that.
+    decimals = len(repr(approx).split(".")[1]) if "." in repr(approx) else 0
+    return abs(days - approx) <= max(0.5 * 10 ** -decimals, 0.01)
+
+
+def test_control_story_shows_a_48_hour_demand_beside_weeks_of_silence(
+        analysis: Analysis, messages: pd.DataFrame, waits: pd.DataFrame) -> None:
+    case = case_of(messages, CONTROL_DEMAND)
+    deadlines = analysis.deadlines(as_of=AS_OF, case=case)
+    demand = deadlines[deadlines["phrase"].str.casefold() == "sous 48 heures"]
+    assert demand[["message_id", "kind", "demanded_seconds", "demanded_working_days",
+                   "their_median_delay_seconds"]].values.tolist() == [
+        [CONTROL_DEMAND, "duration", 48 * 3600.0, 2.0, 4_914_024.0]]
+
+    theirs = waits[waits["case_id"].eq(case) & waits["responder"].eq("agency")]
+    assert len(theirs) == 1
+    silence = theirs.iloc[0]
+    # Her first batch of proofs (19 Feb 16:02) to the closure letter (16 Apr
+    # 14:03), the other two batches and the reminder counting as reminders.
+    assert (silence["asked_message_id"], silence["answer_message_id"]) == (
+        CONTROL_FIRST_REPLY, CONTROL_CLOSURE)
+    assert silence["delay_seconds"] == 4_914_024.0
+    assert round(silence["delay_seconds"] / DAY) == 57
+    assert silence["delay_seconds"] // (7 * DAY) == 8  # weeks
+    assert silence["reminders"] == len(CONTROL_REMINDERS)
+
+    mine = waits[waits["case_id"].eq(case) & waits["responder"].eq("me") & ~waits["is_open"]]
+    assert mine[["asked_message_id", "answer_message_id", "delay_seconds"]].values.tolist() == [
+        [CONTROL_DEMAND, CONTROL_FIRST_REPLY, 17_291.0]]
+    row = analysis.cases(as_of=AS_OF, case=case).iloc[0]
+    assert row["asymmetry"] == pytest.approx(4_914_024 / 17_291)
+
+
+def test_every_key_wait_is_listed_as_agreeing_or_documented(expected: dict[str, Any]) -> None:
+    named = {(w["asked_message_id"], w["answer_message_id"]) for w in expected["key_waits"]}
+    assert set(READER_VS_METRIC) <= named
+
+
+def _key_waits() -> list[Any]:
+    data = json.loads((SAMPLE_MAILBOX / "expected.json").read_text("utf-8"))
+    return [pytest.param(w, id=f"{w['case']}:{w['asked_message_id'][:8]}")
+            for w in data["key_waits"]
+            if (w["asked_message_id"], w["answer_message_id"]) not in READER_VS_METRIC]
+
+
+@pytest.mark.parametrize("key", _key_waits())
+def test_key_wait(key: dict[str, Any], messages: pd.DataFrame, waits: pd.DataFrame) -> None:
+    found = waits[waits["asked_message_id"].eq(key["asked_message_id"])]
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert (row["requester"], row["responder"], row["answer_message_id"]) == (
+        key["requester"], key["responder"], key["answer_message_id"])
+    assert row["case_id"] == case_of(messages, key["asked_message_id"])
+    assert near(row["delay_seconds"] / DAY, key["approx_days"]), row["delay_seconds"] / DAY
+
+
+def _time(messages: pd.DataFrame, message_id: str) -> pd.Timestamp:
+    return pd.Timestamp(messages.loc[message_id, "sent_at"])
+
+
+def test_reader_wait_differs_as_documented(expected: dict[str, Any], messages: pd.DataFrame,
+                                           waits: pd.DataFrame) -> None:
+    for key in expected["key_waits"]:
+        asked, answer = key["asked_message_id"], key["answer_message_id"]
+        why = READER_VS_METRIC.get((asked, answer))
+        if why is None:
+            continue
+        kind = why.split(":")[0]
+        held = wait_holding(waits, messages, asked)
+        if kind == "reminder":
+            # The reader's start is a later message of a turn whose wait began earlier.
+            assert held["asked_message_id"] != asked
+            assert held["asked_at"] < _time(messages, asked)
+            assert held["reminders"] >= 1
+        elif kind == "closure":
+            # The wait goes on past the closure notice the reader stops at.
+            assert held["asked_message_id"] == asked
+            assert bool(held["crosses_closure"])
+            closure = "20231121110502.2023-418552.6f13ba4558@crm.pole-emploi.fr"
+            days = (_time(messages, closure) - _time(messages, asked)).total_seconds() / DAY
+            assert near(days, key["approx_days"])
+        elif kind == "span":
+            assert waits[waits["asked_message_id"].eq(asked)]["answer_message_id"].tolist() != [
+                answer]
+            days = (_time(messages, answer) - _time(messages, asked)).total_seconds() / DAY
+            assert near(days, key["approx_days"])
+        else:
+            assert kind == "one side"
+            assert held["requester"] == "agency"
+            assert held["answer_message_id"] == answer
+        if answer is not None and kind == "reminder" and held["answer_message_id"] == answer:
+            days = (_time(messages, answer) - _time(messages, asked)).total_seconds() / DAY
+            assert near(days, key["approx_days"])
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "case builder: the portal notification of 29 Nov 2023 (notif-d9029…, story "
+    "accompagnement-prestataire) is filed in changement-statut-2023, where it answers "
+    "my 15 Nov message instead of notif-f4e21… (1 Dec); reported to the case builder"))
+def test_portal_notifications_answer_their_own_case(messages: pd.DataFrame,
+                                                    waits: pd.DataFrame) -> None:
+    held = wait_holding(waits, messages, "cb12e7f1-9a02-42e1-ac16-380b769009fc@exemple-perso.fr")
+    assert held["answer_message_id"] == "notif-f4e21ec8bdc9e845df98@notifications.pole-emploi.fr"
+
+
+def _demanded_hours(analysis: Analysis) -> dict[tuple[str, str], float]:
+    found = analysis.deadlines(as_of=AS_OF)
+    durations = found[found["kind"].eq("duration")]
+    return {(m, p.casefold()): s / 3600 for m, p, s in
+            durations[["message_id", "phrase", "demanded_seconds"]].itertuples(index=False)}
+
+
+CAMPAIGN_DEMAND = "cmp.511f6d2a520f52317885bd83@campagnes.elanparcours-conseil.fr"
+
+
+def test_expected_deadlines(analysis: Analysis, expected: dict[str, Any]) -> None:
+    got = _demanded_hours(analysis)
+    for want in expected["deadlines"]:
+        if want["message_id"] == CAMPAIGN_DEMAND:
+            continue  # test_campaign_demand_is_read
+        assert got[(want["message_id"], want["phrase"].casefold())] == want["demanded_hours"]
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "the contractor's 'action requise … sous 8 jours' campaign mail is classified bulk, "
+    "and metrics.PROMISE_KINDS leaves bulk mail unread for demands; reported to the lead"))
+def test_campaign_demand_is_read(analysis: Analysis, expected: dict[str, Any]) -> None:
+    want = next(d for d in expected["deadlines"] if d["message_id"] == CAMPAIGN_DEMAND)
+    got = _demanded_hours(analysis)
+    assert got.get((CAMPAIGN_DEMAND, want["phrase"].casefold())) == want["demanded_hours"]
