@@ -115,6 +115,25 @@ def _config_journal(config: Config) -> Path | None:
     return Path(value) if value else None
 
 
+def message_times(date_utc: pd.Series, delivered_utc: pd.Series,
+                  now: datetime | None = None) -> pd.Series:
+    """:func:`message_time` over whole columns (the import's ISO UTC text).
+
+    >>> message_times(pd.Series(["2020-02-19T09:14:00Z", "1970-01-01T00:00:00Z", None]),
+    ...               pd.Series(["2020-02-19T09:14:05Z", "2020-02-19T09:14:05Z", None])
+    ...               ).dt.strftime("%H:%M:%S").tolist()
+    ['09:14:00', '09:14:05', nan]
+    """
+    moment = pd.Timestamp(now or datetime.now(UTC))
+    date = pd.to_datetime(date_utc, utc=True, format="%Y-%m-%dT%H:%M:%SZ", errors="coerce")
+    delivered = pd.to_datetime(delivered_utc, utc=True, format="%Y-%m-%dT%H:%M:%SZ",
+                               errors="coerce")
+    plausible = (date.dt.year >= MIN_PLAUSIBLE_YEAR) & (date <= moment + MAX_CLOCK_SKEW)
+    close = delivered.isna() | ((delivered - date).abs() <= MAX_CLOCK_SKEW)
+    trusted = date.notna() & plausible & close
+    return date.where(trusted, delivered.fillna(date))
+
+
 def _parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -165,8 +184,7 @@ class Analysis:
             cp = found.counterpart
             rows.append((
                 row["message_id"], found.party, cp.name if cp else None,
-                cp.kind if cp else None,
-                message_time(row["date_utc"], row["delivered_utc"]),
+                cp.kind if cp else None, None,
                 row["date_utc"], row["delivered_utc"], row["from_addr"], row["from_name"],
                 to, cc, row["subject"], json.loads(row["in_reply_to"]),
                 json.loads(row["refs"]),
@@ -174,7 +192,7 @@ class Analysis:
                 bool(row["has_body"]), bool(row["synthetic_id"]),
             ))
         frame = pd.DataFrame.from_records(rows, columns=list(MESSAGE_COLUMNS))
-        frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True)
+        frame["sent_at"] = message_times(frame["date_utc"], frame["delivered_utc"])
         return frame
 
     def bodies(self) -> dict[str, tuple[dict[str, str], str]]:

@@ -52,7 +52,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -100,6 +100,9 @@ CLOCK_SKEW = timedelta(minutes=10)
 NOTICE_WINDOW = timedelta(days=45)
 #: How soon after a portal notification my next message shows I read it.
 NEXT_REPLY_WINDOW = timedelta(days=10)
+#: How far back notices, answers and follow-ups look for a conversation to
+#: attach to (the longest of their windows).
+RECENT_WINDOW = timedelta(days=45)
 #: How long a contractor's programme may stay silent between two conversations.
 CONTRACTOR_WINDOW = timedelta(days=30)
 # Wording of a contractor's first message of a programme (folded to ASCII).
@@ -242,6 +245,11 @@ class _Conversation:
     subject_key: str = ""
     waiting: bool = False
     events: list[tuple[pd.Timestamp, bool, bool, bool]] = field(default_factory=list)
+
+    @property
+    def last(self) -> pd.Timestamp | None:
+        """The conversation's last dated message."""
+        return self.events[-1][0] if self.events else None
 
     def state_at(self, moment: pd.Timestamp) -> tuple[pd.Timestamp | None, bool, bool]:
         """``(last activity, waiting for an answer, closed)`` just before ``moment``."""
@@ -406,10 +414,12 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
         kinds=[None] * n, closing=[False] * n, persons=[None] * n, own_ticket=[None] * n,
         numbers=[set() for _ in range(n)], cited=[[] for _ in range(n)], texts=[""] * n,
     )
-    for i in range(n):
-        if not f.involved[i]:
-            continue
-        row = frame.iloc[i]
+    columns = ["message_id", "subject", "party", "from_addr", "from_name", "in_reply_to",
+               "references"]
+    involved = [i for i in range(n) if f.involved[i]]
+    # Plain dicts: row access on a DataFrame costs more than the rules below.
+    records = frame.iloc[involved][columns].to_dict("records")
+    for i, row in zip(involved, records, strict=True):
         headers, body = bodies.get(row["message_id"], ({}, ""))
         subject = row["subject"]
         mine = row["party"] == "me"
@@ -452,8 +462,9 @@ def _link_headers(frame: pd.DataFrame, order: Sequence[int], feats: _Features,
     """Messages of one thread, and of one ticket, belong together."""
     first_in_thread: dict[str, int] = {}
     first_in_ticket: dict[str, int] = {}
+    threads = frame["thread_id"].tolist()
     for i in order:
-        thread = frame.at[i, "thread_id"]
+        thread = threads[i]
         if thread in first_in_thread:
             link(first_in_thread[thread], i, "thread")
         else:
@@ -518,30 +529,35 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
     members: dict[int, list[int]] = defaultdict(list)
     for i in order:
         members[groups.find(i)].append(i)
+    sent = frame["sent_at"].tolist()
+    party = frame["party"].tolist()
+    subject = frame["subject"].tolist()
+    counterpart = frame["counterpart"].tolist()
+    counterpart_kind = frame["counterpart_kind"].tolist()
     conversations: list[_Conversation] = []
     document_freq: Counter[str] = Counter()
     shingle_freq: Counter[int] = Counter()
     raw_counts: list[Counter[str]] = []
     for rows in members.values():
-        times = [frame.at[i, "sent_at"] for i in rows]
+        times = [sent[i] for i in rows]
         conv = _Conversation(
             rows=rows,
-            counterpart=str(frame.at[rows[0], "counterpart"]),
-            kind=str(frame.at[rows[0], "counterpart_kind"]),
+            counterpart=str(counterpart[rows[0]]),
+            kind=str(counterpart_kind[rows[0]]),
             start=times[0],
             closures=[t for i, t in zip(rows, times, strict=True) if feats.closing[i]],
             numbers=set().union(*(feats.numbers[i] for i in rows)),
             cited=[c for i in rows for c in feats.cited[i]],
             times=times,
-            notice_only=all(frame.at[i, "party"] != "me"
+            notice_only=all(party[i] != "me"
                             and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
                             and feats.own_ticket[i] is None for i in rows),
             notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
-            subject_key=_subject_key(frame.at[rows[0], "subject"]),
-            answer_like=(frame.at[rows[0], "party"] != "me"
+            subject_key=_subject_key(subject[rows[0]]),
+            answer_like=(party[rows[0]] != "me"
                          and not feats.automated[rows[0]]),
             waiting=_waiting(frame, rows, feats),
-            events=[(t, frame.at[i, "party"] == "me", feats.automated[i], feats.closing[i])
+            events=[(t, party[i] == "me", feats.automated[i], feats.closing[i])
                     for i, t in zip(rows, times, strict=True) if not pd.isna(t)],
         )
         counts: Counter[str] = Counter()
@@ -549,12 +565,12 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
             if feats.automated[i]:
                 continue
             text = own_text(feats.texts[i])
-            counts.update(_tokens(_base_subject(frame.at[i, "subject"])) * 2)
+            counts.update(_tokens(_base_subject(subject[i])) * 2)
             counts.update(_tokens(text))
             own = _shingles(text)
             conv.by_message[i] = own
             conv.shingles |= own
-            if frame.at[i, "party"] == "me" and not conv.opened:
+            if party[i] == "me" and not conv.opened:
                 # The message that opens a conversation is where a citizen
                 # re-explains, re-pastes or quotes what came before.
                 conv.opened = True
@@ -604,22 +620,42 @@ def _quoted_part(body: str) -> str:
 
 
 def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFrame,
-                        feats: _Features, groups: _Groups, link: LinkFunction,
+                        feats: _Features, groups: _Groups, unite: LinkFunction,
                         timezone: str = "Europe/Paris") -> None:
     """Link later conversations to earlier ones, strongest signal first."""
     by_number: dict[str, int] = {}
     shingle_index: dict[int, list[tuple[int, int]]] = defaultdict(list)
     conv_of_row = {i: x for x, conv in enumerate(conversations) for i in conv.rows}
+    parties = frame["party"].tolist()
+    sent = frame["sent_at"].tolist()
     my_rows: dict[str, list[int]] = defaultdict(list)
     for conv in conversations:
         for i in conv.rows:
-            if frame.at[i, "party"] == "me" and not pd.isna(frame.at[i, "sent_at"]):
+            if parties[i] == "me" and not pd.isna(sent[i]):
                 my_rows[conv.counterpart].append(i)
     for rows in my_rows.values():
-        rows.sort(key=lambda i: frame.at[i, "sent_at"])
+        rows.sort(key=lambda i: sent[i])
+    my_times = {cp: [sent[i] for i in rows] for cp, rows in my_rows.items()}
     closed: list[tuple[pd.Timestamp, int]] = []
+    # Conversations of each case so far (by union-find root), kept up to date
+    # as links are made: reopenings compare against whole cases.
+    members: dict[int, list[int]] = {}
+    # Earlier conversations per counterpart, latest first, with their last
+    # activity: notices and answers only look at recent ones.
+    earlier: dict[str, list[int]] = defaultdict(list)
+    def link(a: int, b: int, signal: str, **params: Any) -> None:
+        roots = {groups.find(a), groups.find(b)}
+        unite(a, b, signal, **params)
+        root = groups.find(b)
+        if len(roots) == 1 or groups.find(a) != root:
+            return  # already one case, or a user's split refused the union
+        merged = [y for r in roots for y in members.pop(r, [])]
+        if merged:
+            members[root] = merged
+
     for x, conv in enumerate(conversations):
         first = conv.rows[0]
+        recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
         target = _by_reference(conv, by_number, x)
         if target is not None:
             y, number = target
@@ -629,22 +665,23 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             y, words = quoted
             link(conversations[y].rows[0], first, "quote", words=words)
         elif conv.notice_only:
-            follows = _by_next_reply(conv, conversations, conv_of_row, my_rows, frame,
+            follows = _by_next_reply(conv, conversations, conv_of_row, my_rows, my_times,
                                      feats.texts, x)
             if follows is None:
-                follows = _by_recency(conv, conversations, x)
+                follows = _by_recency(conv, conversations, recent)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
         elif (conv.answer_like and conv.kind != "contractor"
               and not conv.numbers & by_number.keys()
-              and (answered := _by_waiting(conv, conversations, frame, x)) is not None):
+              and (answered := _by_waiting(conv, conversations, frame, recent)) is not None):
             link(conversations[answered].rows[0], first, "answer")
-        elif (reopened := _by_reopening(conv, conversations, closed, groups, x)) is not None:
+        elif (reopened := _by_reopening(conv, conversations, closed, groups, members)
+              ) is not None:
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
         if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and (
-                followed := _by_contractor_follow_up(conv, conversations, x)) is not None:
+                followed := _by_contractor_follow_up(conv, conversations, recent)) is not None:
             # Whatever else it points to, a contractor's conversation that does
             # not open a programme carries on the one before.
             y, days = followed
@@ -655,6 +692,27 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             for shingle in own:
                 shingle_index[shingle].append((x, i))
         closed.extend((t, x) for t in conv.closures if not pd.isna(t))
+        root = groups.find(first)
+        members.setdefault(root, []).append(x)
+        earlier[conv.counterpart].insert(0, x)
+
+
+class _Recent:
+    """The earlier conversations with one counterpart that were active in the
+    last :data:`RECENT_WINDOW` before a moment, latest first: what notices,
+    answers and follow-ups may attach to (keeps linking near linear)."""
+
+    def __init__(self, conversations: Sequence[_Conversation], earlier: Sequence[int],
+                 moment: pd.Timestamp) -> None:
+        self.items: list[int] = []
+        if pd.isna(moment):
+            return
+        since = moment - RECENT_WINDOW
+        self.items = [y for y in earlier if conversations[y].last is not None
+                      and conversations[y].last >= since]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.items)
 
 
 def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
@@ -708,17 +766,18 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
 
 def _by_next_reply(conv: _Conversation, conversations: Sequence[_Conversation],
                    conv_of_row: Mapping[int, int], my_rows: Mapping[str, list[int]],
-                   frame: pd.DataFrame, texts: Sequence[str], x: int) -> int | None:
+                   my_times: Mapping[str, list[pd.Timestamp]], texts: Sequence[str],
+                   x: int) -> int | None:
     """For a portal notification: the conversation I next wrote in, when I
     did so soon after it (having read the advisor's answer in the portal)."""
     if conv.notice_kind != "portal_notification" or pd.isna(conv.start):
         return None
-    for i in my_rows.get(conv.counterpart, ()):
-        when = frame.at[i, "sent_at"]
-        if when <= conv.start:
-            continue
-        if when - conv.start > NEXT_REPLY_WINDOW:
+    rows = my_rows.get(conv.counterpart, [])
+    times = my_times.get(conv.counterpart, [])
+    for k in range(bisect_right(times, conv.start), len(rows)):
+        if times[k] - conv.start > NEXT_REPLY_WINDOW:
             return None
+        i = rows[k]
         if texts[i] and _is_reminder(texts[i]):
             # A reminder says the other conversation is still unanswered.
             continue
@@ -739,7 +798,7 @@ def _is_reminder(body: str) -> bool:
 
 
 def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
-                frame: pd.DataFrame, x: int) -> int | None:
+                frame: pd.DataFrame, recent: Iterable[int]) -> int | None:
     """For a conversation the counterpart starts with a human message and no
     known ticket number (an advisor answering from the portal, "Votre
     demande"; a helpdesk answering an unacknowledged request under a new
@@ -749,10 +808,8 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
     if pd.isna(conv.start):
         return None
     best: tuple[bool, bool, float, pd.Timestamp, int] | None = None
-    for y in range(x - 1, -1, -1):
+    for y in recent:
         prev = conversations[y]
-        if prev.counterpart != conv.counterpart:
-            continue
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or not waiting or closed or conv.start - last > NOTICE_WINDOW:
             continue
@@ -783,7 +840,7 @@ def _starts_programme(body: str) -> bool:
 
 
 def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conversation],
-                             x: int) -> tuple[int, int] | None:
+                             recent: Iterable[int]) -> tuple[int, int] | None:
     """A contractor's programme runs over several conversations (the call
     centre, then a coach, then the sessions) without ticket closures: a new
     conversation with the same contractor that does not open a new programme
@@ -791,10 +848,8 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
     if pd.isna(conv.start):
         return None
     best: tuple[pd.Timestamp, int] | None = None
-    for y in range(x - 1, -1, -1):
+    for y in recent:
         prev = conversations[y]
-        if prev.counterpart != conv.counterpart:
-            continue
         last, _, _ = prev.state_at(conv.start)
         if last is not None and conv.start - last <= CONTRACTOR_WINDOW and (
                 best is None or last > best[0]):
@@ -823,8 +878,8 @@ def _quotes_subject(answer: str, request: str) -> bool:
     return got.endswith(wanted) if is_boilerplate_subject(base) else wanted in got
 
 
-def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: int
-                ) -> int | None:
+def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation],
+                recent: Iterable[int]) -> int | None:
     """The same counterpart's conversation a notice follows.
 
     A survey follows a closure; a portal notification usually answers a
@@ -834,10 +889,8 @@ def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: 
     if pd.isna(conv.start):
         return None
     candidates: list[tuple[bool, pd.Timestamp, int]] = []
-    for y in range(x - 1, -1, -1):
+    for y in recent:
         prev = conversations[y]
-        if prev.counterpart != conv.counterpart:
-            continue
         if conv.notice_kind == "survey":
             before = [t for t in prev.closures if not pd.isna(t) and t <= conv.start]
             last = max(before) if before else None
@@ -853,37 +906,36 @@ def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation], x: 
 
 
 def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
-                  closed: Sequence[tuple[pd.Timestamp, int]], groups: _Groups, x: int
-                  ) -> tuple[int, float, int] | None:
+                  closed: Sequence[tuple[pd.Timestamp, int]], groups: _Groups,
+                  members: Mapping[int, list[int]]) -> tuple[int, float, int] | None:
     """The case this conversation reopens: one with the same counterpart whose
     latest closure came shortly before it, that nothing has continued since,
     and whose vocabulary (all its conversations together) is close enough.
     The longer the gap, the closer the vocabulary must be."""
     if pd.isna(conv.start):
         return None
-    roots: dict[int, list[int]] = defaultdict(list)
-    for y in range(x):
-        roots[groups.find(conversations[y].rows[0])].append(y)
     candidates = {groups.find(conversations[y].rows[0]) for t, y in closed
                   if conversations[y].counterpart == conv.counterpart
                   and t - timedelta(hours=1) <= conv.start <= t + REOPEN_WINDOW}
     best: tuple[float, int, float, int] | None = None
     for root in candidates:
-        members = [conversations[y] for y in roots[root]]
-        last_closure = max(t for m in members for t in m.closures if not pd.isna(t))
-        restarted = [m.start for m in members if not m.notice_only and not pd.isna(m.start)
+        case = [conversations[y] for y in members.get(root, ())]
+        if not any(m.closures for m in case):
+            continue
+        last_closure = max(t for m in case for t in m.closures if not pd.isna(t))
+        restarted = [m.start for m in case if not m.notice_only and not pd.isna(m.start)
                      and m.start > last_closure]
         if restarted or not last_closure - timedelta(hours=1) <= conv.start:
             continue
         gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
         needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(0.0, gap_days - REOPEN_GRACE_DAYS)
         summed: dict[str, float] = defaultdict(float)
-        for m in members:
+        for m in case:
             for term, weight in m.vector.items():
                 summed[term] += weight
         norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
         score = _cosine(conv.vector, {t: w / norm for t, w in summed.items()})
-        if conv.subject_key and any(conv.subject_key == m.subject_key for m in members):
+        if conv.subject_key and any(conv.subject_key == m.subject_key for m in case):
             # Starting again under the very subject of before is the
             # citizen's own way of saying "same matter".
             score += SAME_SUBJECT_BONUS
@@ -891,7 +943,7 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
             continue
         margin = score - needed
         if best is None or margin > best[0]:
-            best = (margin, roots[root][0], score, int(gap_days))
+            best = (margin, min(members[root]), score, int(gap_days))
     if best is None:
         return None
     return best[1], best[2], best[3]

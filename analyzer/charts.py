@@ -204,7 +204,9 @@ def case_timeline(messages: pd.DataFrame, waits: pd.DataFrame, case_id: str, *,
         if wait.responder != "me" and days >= 1:
             ax.annotate(_t("chart.days_taken", lang, days=_number(days, lang, 0)),
                         (start + (stop - start) / 2, y - 0.36), ha="center", va="top",
-                        fontsize=7, color=COLOURS[side])
+                        fontsize=7, color=COLOURS[side], zorder=6,
+                        # Closure lines cross the bars: keep the figure readable.
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
 
     for party in LANES:
         part = dated[dated["party"] == party]

@@ -836,3 +836,23 @@ def test_cli_discover_imap_merges_server_candidates(mailbox: Account, tmp_path: 
         "address,name,messages,reasons,examples",
         "marc@cabinet-insertion.example,Marc,1,server-mentions,Votre parcours",
     ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "No message exchanged with CAF was found in the account {account}. Check your "
+            "address and the services you chose, then run \"analyzer init\" again; if that "
+            "mail is in another mailbox, run it for that one."),
+     ("fr", "Aucun message échangé avec CAF n'a été trouvé dans le compte {account}. "
+            "Vérifiez votre adresse et les services choisis, puis relancez « analyzer init » ; "
+            "si ce courrier est dans une autre boîte, lancez-le pour celle-ci.")],
+)
+def test_cli_first_fetch_finding_nothing_says_so(mailbox: Account, tmp_path: Path, lang: str,
+                                                 expected: str) -> None:
+    caf = '[[counterpart]]\nname = "CAF"\nkind = "agency"\ndomains = ["caf.fr"]\n'
+    config = write_config(tmp_path, mailbox, counterparts=caf)
+    code, _, err = run_cli("--lang", lang, "--store", str(tmp_path / "s.sqlite"), "--config",
+                           str(config), "fetch")
+    account = settings_from_config(load_config(config)).account
+    assert code == 1
+    assert err.splitlines()[-1] == expected.format(account=account)
