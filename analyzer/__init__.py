@@ -6,7 +6,11 @@ Public API (what notebooks and other programs use; the CLI is built on it):
   ``waits()``, ``cases()``, ``deadlines()``, ``counterparts()``, ``monthly()``,
   all taking the filters of ``filtered()`` (``since``, ``until``,
   ``counterpart``, ``case``) and an ``as_of``.
-- :func:`export_tables` — write messages.csv, cases.csv and waits.csv.
+- :func:`write_export` / :func:`export_tables` — the export (pseudonymised by
+  default): messages, cases and waits with a ``datapackage.json``.
+- :func:`load_export`, :func:`run_cohort` — read exports back, aggregate many
+  members' exports (DuckDB).
+- :func:`fetch_imap` — fetch the counterparts' mail from an IMAP account.
 - :mod:`analyzer.metrics` — the pure functions behind those frames.
 - :func:`import_paths` — import mbox/Maildir/MH/message files into a :class:`Store`.
 - :class:`Store` — the embedded SQLite store.
@@ -38,10 +42,14 @@ __all__ = [
     "StoreError",
     "UsageError",
     "export_tables",
+    "fetch_imap",
     "import_paths",
     "load_config",
+    "load_export",
     "parse_config",
     "parse_when",
+    "run_cohort",
+    "write_export",
 ]
 
 _WHERE = {
@@ -50,6 +58,10 @@ _WHERE = {
     "ExportError": "analyzer.export",
     "ExportRefused": "analyzer.export",
     "export_tables": "analyzer.export",
+    "write_export": "analyzer.export",
+    "load_export": "analyzer.cohort",
+    "run_cohort": "analyzer.cohort",
+    "fetch_imap": "analyzer.imap",
     "AnalyzerError": "analyzer.errors",
     "ConfigError": "analyzer.errors",
     "SourceError": "analyzer.errors",
@@ -67,9 +79,11 @@ _WHERE = {
 
 if TYPE_CHECKING:
     from analyzer.analysis import Analysis, parse_when
+    from analyzer.cohort import load_export, run_cohort
     from analyzer.config import Config, Counterpart, load_config, parse_config
     from analyzer.errors import AnalyzerError, ConfigError, SourceError, StoreError, UsageError
-    from analyzer.export import ExportError, ExportRefused, export_tables
+    from analyzer.export import ExportError, ExportRefused, export_tables, write_export
+    from analyzer.imap import fetch_imap
     from analyzer.importer import ImportSummary, import_paths
     from analyzer.parties import PartyClassifier
     from analyzer.store import Store

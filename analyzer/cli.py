@@ -534,49 +534,71 @@ def fetch_command(settings: Settings, fetch_all: bool) -> None:
     def credentials(chosen: ImapSettings) -> Secret:
         return default_credentials(chosen, settings.lang)
 
-    with Store.open(settings.store_path(default_store)) as store, \
+    from analyzer.onboarding import disk_errors
+
+    store_path = settings.store_path(default_store)
+    with disk_errors(store_path), Store.open(store_path) as store, \
             _fetch_progress(settings) as progress:
+        empty_before = store.count_messages() == 0
         summary = fetch_imap(store, imap_settings, config, credentials=credentials,
                              progress=progress)
     _print_fetch_summary(settings, summary)
+    if empty_before and summary.matched == 0 and imap_settings.filter:
+        # Nothing at all on a first fetch: most often a mistyped address or
+        # the wrong services; say so rather than report an empty success.
+        raise AnalyzerError("init.no_messages",
+                            services=", ".join(cp.name for cp in config.counterparts),
+                            account=imap_settings.account)
 
 
-# -- export (issue 4) -----------------------------------------------------------
+# -- export (issues 4 and 6) ----------------------------------------------------
 
 
 @cli.command("export")
 @paths_argument(required=False)
 @click.option("--out", "out_dir", required=True, metavar="DIR",
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write messages.csv, cases.csv and waits.csv into.")
+              help="Folder to write the tables, datapackage.json and README.txt into.")
 @click.option("--no-pseudonymize", "no_pseudonymize", is_flag=True,
-              help="Write the data in clear (pseudonymisation does not exist yet).")
+              help="Write the data in clear (addresses, subjects, ids), for your own use.")
+@click.option("--with-subjects", is_flag=True,
+              help="Include subjects, scrubbed of addresses, names, phone numbers and "
+                   "dossier numbers.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "parquet"]), default="csv",
+              show_default=True, help="File format of the tables.")
+@click.option("--dialect", type=click.Choice(["csv", "excel-fr"]), default="csv",
+              show_default=True,
+              help="CSV flavour: excel-fr is UTF-8 with BOM, ';' and decimal comma.")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Pseudonymisation key (default: created once in your data folder).")
 @filter_options
 @click.pass_obj
 def export_command(settings: Settings, paths: tuple[Path, ...], out_dir: Path,
-                   no_pseudonymize: bool, since: str | None, until: str | None,
+                   no_pseudonymize: bool, with_subjects: bool, fmt: str, dialect: str,
+                   key_file: Path | None, since: str | None, until: str | None,
                    counterpart: str | None, case_id: str | None, as_of: str | None) -> None:
-    """Export the messages, cases and waits as CSV files (spreadsheet-safe)."""
-    from analyzer.export import check_allowed, export_tables
+    """Export the messages, cases and waits for a union: pseudonymised,
+    spreadsheet-safe, with a data dictionary (datapackage.json)."""
+    from analyzer.export import check_allowed, write_export
 
     # Refuse before importing or reading anything: a refused export leaves no trace.
-    check_allowed(pseudonymize=not no_pseudonymize)
+    check_allowed(pseudonymize=not no_pseudonymize, fmt=fmt, dialect=dialect)
     filters = Filters(since, until, counterpart, case_id, as_of)
     analysis, _, _ = _open_analysis(settings, paths)
     with analysis:
-        written = export_tables(analysis, out_dir, pseudonymize=not no_pseudonymize,
-                                **filters.kwargs())
-    counts = [_data_rows(path) for path in written]
-    click.echo(settings.t("export.personal_data"), err=True)
-    click.echo(settings.t("export.written", messages=counts[0], cases=counts[1],
-                          waits=counts[2], path=str(out_dir)))
-
-
-def _data_rows(path: Path) -> int:
-    import csv
-
-    with path.open(encoding="utf-8", newline="") as stream:
-        return max(sum(1 for _ in csv.reader(stream)) - 1, 0)
+        result = write_export(analysis, out_dir, pseudonymize=not no_pseudonymize,
+                              with_subjects=with_subjects, key_file=key_file, fmt=fmt,
+                              dialect=dialect, lang=settings.lang, since=filters.since,
+                              until=filters.until, counterpart=filters.counterpart,
+                              case=filters.case, as_of=filters.as_of)
+    if no_pseudonymize:
+        click.echo(settings.t("export.personal_data"), err=True)
+    else:
+        click.echo(settings.t("export.pseudonymised_note",
+                              fingerprint=result.key_fingerprint), err=True)
+    click.echo(settings.t("export.done", messages=result.rows["messages"],
+                          cases=result.rows["cases"], waits=result.rows["waits"],
+                          path=str(out_dir), files=", ".join(p.name for p in result.files)))
 
 
 # -- init (guided set-up) -------------------------------------------------------
@@ -1021,3 +1043,35 @@ def bundle_command(settings: Settings, case_id: str, paths: tuple[Path, ...], ou
                                title=title)
     click.echo(settings.t("bundle.written", path=str(out), files=len(written.files) + 1,
                           manifest=f"{written.folder}/{MANIFEST}"))
+
+
+# -- cohort (issue 6) -------------------------------------------------------------
+
+
+@cli.command("cohort")
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write counterparts.csv and delay-distribution.csv into.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the tables as one self-contained HTML page.")
+@click.pass_obj
+def cohort_command(settings: Settings, folders: tuple[Path, ...], out_dir: Path | None,
+                   html_file: Path | None) -> None:
+    """Aggregate many members' exports per counterpart (groups of fewer than
+    five members hidden, duplicates counted once)."""
+    from analyzer.cohort import render_html, run_cohort, write_tables
+
+    result = run_cohort(folders)
+    shown = int((~result.counterparts["overall"]).sum())
+    click.echo(settings.t("cohort.summary", exports=result.exports,
+                          duplicates=result.duplicates, members=result.members, shown=shown,
+                          suppressed=result.suppressed, minimum=result.minimum))
+    if out_dir is not None:
+        written = write_tables(result, out_dir)
+        click.echo(settings.t("cohort.written", path=str(out_dir),
+                              files=", ".join(p.name for p in written)))
+    if html_file is not None:
+        html_file.write_text(render_html(result, settings.lang), "utf-8")
+        click.echo(settings.t("cohort.html_written", path=str(html_file)))

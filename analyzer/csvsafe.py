@@ -36,11 +36,28 @@ def safe_cell(value: Any) -> Any:
 
 def write_rows(out: io.TextIOBase | Any, header: Sequence[str], rows: Iterable[Sequence[Any]],
                *, delimiter: str = ",") -> None:
-    """Write a header and rows as CSV, every cell through :func:`safe_cell`."""
+    """Write a header and rows as CSV, every cell through :func:`safe_cell`.
+
+    A carriage return inside a cell becomes a line feed: csv.writer quotes
+    only the characters of its line terminator ("\\n"), and a spreadsheet
+    ends the row at a bare, unquoted CR, so the text after it would start the
+    next row unneutralised.
+
+    >>> out = io.StringIO()
+    >>> write_rows(out, ["subject"], [["a\\r=1+1"]])
+    >>> out.getvalue()
+    'subject\\n"a\\n=1+1"\\n'
+    """
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if _missing(v) else safe_cell(v) for v in row])
+        writer.writerow(["" if _missing(v) else safe_cell(_no_bare_cr(v)) for v in row])
+
+
+def _no_bare_cr(value: Any) -> Any:
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def _missing(value: Any) -> bool:

@@ -41,13 +41,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from analyzer import schema
 from analyzer.analysis import Analysis, When
 from analyzer.errors import AnalyzerError, UsageError
+
+if TYPE_CHECKING:
+    from analyzer.pseudonymize import Pseudonymizer
 
 Format = Literal["csv", "xlsx", "parquet"]
 Dialect = Literal["csv", "excel-fr"]
@@ -270,6 +273,13 @@ def _map_column(frame: pd.DataFrame, column: str, func: Callable[[Any], Any]) ->
     frame[column] = [None if v is None or v != v else func(v) for v in frame[column]]
 
 
+def _hasher(pseudo: Pseudonymizer, kind: str) -> Callable[[Any], str | None]:
+    def apply(value: Any) -> str | None:
+        return pseudo.identifier(kind, str(value))
+
+    return apply
+
+
 def _tables(analysis: Analysis, frame: pd.DataFrame, waits: pd.DataFrame,
             cases: pd.DataFrame, *, pseudonymize: bool, with_subjects: bool,
             key: bytes | None) -> list[Table]:
@@ -289,17 +299,17 @@ def _tables(analysis: Analysis, frame: pd.DataFrame, waits: pd.DataFrame,
     pseudo = Pseudonymizer(key)
     for column, kind in (("message_id", "message"), ("case_id", "case"),
                          ("ticket_id", "ticket")):
-        _map_column(messages, column, lambda v, k=kind: pseudo.identifier(k, str(v)))
-    _map_column(cases, "case_id", lambda v: pseudo.identifier("case", str(v)))
-    _map_column(waits, "case_id", lambda v: pseudo.identifier("case", str(v)))
+        _map_column(messages, column, _hasher(pseudo, kind))
+    _map_column(cases, "case_id", _hasher(pseudo, "case"))
+    _map_column(waits, "case_id", _hasher(pseudo, "case"))
     for column in ("asked_message_id", "answer_message_id"):
-        _map_column(waits, column, lambda v: pseudo.identifier("message", str(v)))
-    people = messages["sender_person"] if "sender_person" in messages else None
+        _map_column(waits, column, _hasher(pseudo, "message"))
+    people = (list(messages["sender_person"]) if "sender_person" in messages.columns
+              else [None] * len(messages))
     messages["sender"] = [
         pseudo.person(party, person if isinstance(person, str) and person else address)
-        for party, person, address in zip(
-            messages["party"], people if people is not None else [None] * len(messages),
-            messages["from_addr"], strict=True)]
+        for party, person, address in zip(messages["party"], people, messages["from_addr"],
+                                          strict=True)]
     columns = PSEUDONYMOUS_MESSAGE_COLUMNS
     if with_subjects:
         scrubber = scrubber_for(analysis)
@@ -327,10 +337,13 @@ def _atomic(out: Path, name: str, write: Callable[[Path], None]) -> Path:
 def _write_csv(path: Path, table: Table, dialect: str) -> None:
     from analyzer.csvsafe import write_rows
 
-    encoding, delimiter, decimal = (("utf-8-sig", ";", ",") if dialect == "excel-fr"
-                                    else ("utf-8", ",", "."))
-    with path.open("w", encoding=encoding, newline="") as stream:
-        write_rows(stream, list(table.columns), _rows(table.frame, table.columns, decimal))
+    excel_fr = dialect == "excel-fr"
+    # The byte-order mark is what makes Excel read UTF-8; ";" and the decimal
+    # comma are what a French Excel expects.
+    with path.open("w", encoding="utf-8-sig" if excel_fr else "utf-8", newline="") as stream:
+        write_rows(stream, list(table.columns),
+                   _rows(table.frame, table.columns, "," if excel_fr else "."),
+                   delimiter=";" if excel_fr else ",")
 
 
 def _typed_value(value: Any, kind: schema.Kind) -> Any:
@@ -386,6 +399,25 @@ def _write_parquet(path: Path, table: Table) -> None:
             values = [None if v is None else v.replace(tzinfo=UTC) for v in values]
         arrays.append(pa.array(values, type=arrow_schema.field(column).type))
     pq.write_table(pa.Table.from_arrays(arrays, schema=arrow_schema), path)
+
+
+def _writer(table: Table, fmt: str, dialect: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        if fmt == "csv":
+            _write_csv(path, table, dialect)
+        elif fmt == "xlsx":
+            _write_xlsx(path, table)
+        else:
+            _write_parquet(path, table)
+
+    return write
+
+
+def _text_writer(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
 
 
 def resource_schema(table: Table, dialect: str) -> dict[str, Any]:
@@ -571,18 +603,10 @@ def write_export(analysis: Analysis, out_dir: str | Path, *, pseudonymize: bool 
     try:
         out.mkdir(parents=True, exist_ok=True)
         for table in tables:
-            name = f"{table.name}.{fmt}"
-            if fmt == "csv":
-                written.append(_atomic(out, name, lambda p, t=table: _write_csv(p, t, dialect)))
-            elif fmt == "xlsx":
-                written.append(_atomic(out, name, lambda p, t=table: _write_xlsx(p, t)))
-            else:
-                written.append(_atomic(out, name, lambda p, t=table: _write_parquet(p, t)))
-        text = json.dumps(meta, ensure_ascii=False, indent=1) + "\n"
-        written.append(_atomic(out, DATAPACKAGE,
-                               lambda p: p.write_text(text, encoding="utf-8")))
-        readme = _readme(meta, rows, lang)
-        written.append(_atomic(out, README, lambda p: p.write_text(readme, encoding="utf-8")))
+            written.append(_atomic(out, f"{table.name}.{fmt}", _writer(table, fmt, dialect)))
+        written.append(_atomic(out, DATAPACKAGE, _text_writer(
+            json.dumps(meta, ensure_ascii=False, indent=1) + "\n")))
+        written.append(_atomic(out, README, _text_writer(_readme(meta, rows, lang))))
     except OSError as exc:
         raise ExportError("export.unwritable", path=str(out),
                           detail=exc.strerror or str(exc)) from None

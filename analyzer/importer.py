@@ -21,7 +21,7 @@ from pathlib import Path
 
 from analyzer.config import Config
 from analyzer.errors import SourceError
-from analyzer.parse import ParsedHeaders, parse_body, parse_headers
+from analyzer.parse import LIMIT, ParsedHeaders, parse_body, parse_headers
 from analyzer.parties import PartyClassifier
 from analyzer.sources import (
     MboxFile,
@@ -124,6 +124,16 @@ def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
         unparsable = body is not None and any(d.startswith("unparsable") for d in body.defects)
         if unparsable and broken is None and body is not None:
             broken = body.defects[0]
+        if body is not None:
+            # The full parse refused a message beyond its bounds (parse.LIMIT):
+            # say so among the message's problems, where every reader of the
+            # store sees it, not only in the body's defects.
+            headers.problems.extend(d for d in body.defects
+                                    if d.startswith(LIMIT) and d not in headers.problems)
+        if broken is None:
+            # A message cut or not fully parsed because of its size or shape
+            # is reported like an unreadable one: stored raw, listed.
+            broken = next((p for p in headers.problems if p.startswith(LIMIT)), None)
         location = Location(unit.key, unit.kind, unit.source, unit.path, unit.offset,
                             unit.length, unit.folder)
         out.append(_Outcome(Record(location, headers, raw if keep else None, body,
@@ -298,7 +308,13 @@ def refresh_bodies(store: Store, config: Config) -> int:
                 raw = read_unit(unit)
             except OSError:
                 continue
-            store.add_body(row["id"], raw, parse_body(raw))
+            body = parse_body(raw)
+            store.add_body(row["id"], raw, body)
+            # As at import: a full parse refused for the message's size or
+            # shape is recorded among its problems.
+            limits = [d for d in body.defects if d.startswith(LIMIT)]
+            if limits:
+                store.add_problems(row["id"], limits)
             done += 1
             break
     return done

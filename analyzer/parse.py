@@ -25,10 +25,28 @@ from typing import Any
 from analyzer.msgids import parse_id_list, parse_in_reply_to, parse_message_id
 
 # Bounds on the work done per message (hostile mail must cost milliseconds).
+# Each bound that a message exceeds is recorded in its ``problems`` with the
+# prefix ``LIMIT``, so pathological mail is visible, never silently cut.
 MAX_HEADER_BYTES = 512 * 1024
 MAX_HEADERS = 2000
 MAX_BODY_TEXT = 200_000
 MAX_ADDRESS_HEADER = 16_384
+# One field's value: the longest real ones are the References of long
+# threads (a thousand ids fit); a 5 MB Subject would otherwise travel into
+# every stage (subject grouping, reports).
+MAX_HEADER_VALUE = 64 * 1024
+# The full parse (mail-parser, on the stdlib parser) walks the whole MIME
+# tree and recurses per nesting level: a few hundred nested message/rfc822
+# parts or ten thousand parts cost it seconds to minutes. Real mail stays far
+# below these; beyond them the full parse is skipped and the raw bytes kept.
+MAX_MIME_PARTS = 1000
+MAX_MIME_DEPTH = 20
+# No transfer encoding expands (base64 and quoted-printable shrink), so this
+# bound on the raw size also bounds the decoded size. It lets a 25 MB
+# attachment through (34 MB once base64-encoded).
+MAX_FULL_PARSE_BYTES = 40 * 1024 * 1024
+LIMIT = "limit:"
+_BLOCK_CUT = f"{LIMIT} header block over {MAX_HEADER_BYTES} bytes (cut)"
 
 SYNTHETIC_DOMAIN = "synthetic.analyzer.invalid"
 
@@ -118,6 +136,18 @@ def header_fields(block: bytes) -> tuple[list[tuple[str, str]], int]:
     >>> header_fields(b"Subject: a\\n b\\nX-Y: 1\\njunk")
     ([('subject', 'a b'), ('x-y', '1')], 1)
     """
+    fields, junk, _ = bounded_header_fields(block)
+    return fields, junk
+
+
+def bounded_header_fields(block: bytes) -> tuple[list[tuple[str, str]], int, list[str]]:
+    """:func:`header_fields`, and the limits the block went over
+    (:data:`MAX_HEADERS` fields, :data:`MAX_HEADER_VALUE` bytes in one value).
+
+    >>> bounded_header_fields(b"A: 1\\nB: " + b"x" * 70000)[2]
+    ['limit: header field over 65536 bytes (cut)']
+    """
+    over: list[str] = []
     fields: list[tuple[str, str]] = []
     junk = 0
     name: str | None = None
@@ -125,6 +155,15 @@ def header_fields(block: bytes) -> tuple[list[tuple[str, str]], int]:
     lines = block.split(b"\n")
     if lines and lines[0].startswith(b"From "):
         lines = lines[1:]
+    def value() -> str:
+        joined = b" ".join(parts)
+        if len(joined) > MAX_HEADER_VALUE:
+            joined = joined[:MAX_HEADER_VALUE]
+            note = f"{LIMIT} header field over {MAX_HEADER_VALUE} bytes (cut)"
+            if note not in over:
+                over.append(note)
+        return _decode_bytes(joined).strip()
+
     for line in lines:
         line = line.rstrip(b"\r")
         if line[:1] in (b" ", b"\t"):
@@ -132,20 +171,34 @@ def header_fields(block: bytes) -> tuple[list[tuple[str, str]], int]:
                 parts.append(line.strip())
             continue
         if name is not None:
-            fields.append((name, _decode_bytes(b" ".join(parts)).strip()))
+            fields.append((name, value()))
             name = None
-            if len(fields) >= MAX_HEADERS:
-                break
         found = _HEADER_LINE.match(line)
         if found is None:
             if line.strip():
                 junk += 1
             continue
+        if len(fields) >= MAX_HEADERS:
+            # Checked on the next header's name, so that exactly MAX_HEADERS
+            # fields are not reported as too many.
+            over.append(f"{LIMIT} over {MAX_HEADERS} header fields (the rest not read)")
+            break
         name = found.group(1).decode("ascii").lower()
         parts = [line[found.end():].strip()]
-    if name is not None and len(fields) < MAX_HEADERS:
-        fields.append((name, _decode_bytes(b" ".join(parts)).strip()))
-    return fields, junk
+    if name is not None:
+        fields.append((name, value()))
+    return fields, junk, over
+
+
+def header_block_cut(raw: bytes, body_start: int) -> bool:
+    """True when :func:`split_header_block` had to cut the header block at
+    :data:`MAX_HEADER_BYTES` (no blank line within it).
+
+    >>> header_block_cut(b"A: " + b"x" * MAX_HEADER_BYTES, MAX_HEADER_BYTES)
+    True
+    """
+    return body_start == MAX_HEADER_BYTES and len(raw) > MAX_HEADER_BYTES and \
+        _BLANK_LINE.search(raw, 0, MAX_HEADER_BYTES) is None
 
 
 def decode_words(value: str) -> str:
@@ -300,10 +353,13 @@ def parse_headers(raw: bytes, delivered_hint: str | None = None) -> ParsedHeader
     carries one.
     """
     block, body_start = split_header_block(raw)
-    pairs, junk = header_fields(block)
+    pairs, junk, over = bounded_header_fields(block)
     problems: list[str] = []
     if junk:
         problems.append(f"{junk} malformed header line(s)")
+    if header_block_cut(raw, body_start):
+        problems.append(_BLOCK_CUT)
+    problems.extend(over)
     first: dict[str, str] = {}
     received: str | None = None
     auto: dict[str, str] = {}
@@ -411,11 +467,117 @@ def sanitize_filename(name: str) -> str:
     return name[:150] if name != "_" else "attachment"
 
 
+# Anchored on a newline rather than on "^" in MULTILINE mode: a literal first
+# character lets the regex engine skip ahead, which makes the scan of a
+# multi-megabyte message about ten times faster.
+_MIME_LINE = re.compile(
+    rb"\n(?:content-type[ \t]*:[ \t]*(?P<type>[^;\s]*)(?P<params>[^\r\n]*"
+    rb"(?:\r?\n[ \t][^\r\n]*)*)|--(?P<delim>[^\r\n]*))",
+    re.IGNORECASE,
+)
+_BOUNDARY = re.compile(rb"boundary[ \t]*=[ \t]*(?:\"([^\"\r\n]*)\"|([^\s;\"]+))", re.IGNORECASE)
+_ENCLOSING = frozenset({b"message/rfc822", b"message/global", b"message/news"})
+
+
+@dataclass(frozen=True, slots=True)
+class MimeShape:
+    """How big a message's MIME tree is, as far as :func:`mime_shape` looked.
+
+    ``lines`` counts the Content-Type and delimiter lines examined: the scan
+    stops one step past a limit, so its work is bounded by the limits, not by
+    the message.
+    """
+
+    parts: int
+    depth: int
+    lines: int
+
+
+def mime_shape(raw: bytes, max_parts: int = MAX_MIME_PARTS,
+               max_depth: int = MAX_MIME_DEPTH) -> MimeShape:
+    """Count the MIME parts and nesting depth of ``raw`` without parsing it.
+
+    One regular-expression pass over the Content-Type and ``--`` lines: a
+    multipart with a boundary or an enclosed message (message/rfc822) opens a
+    level, a delimiter line of an open boundary starts a part (and closes the
+    levels opened inside the previous one), a closing delimiter closes its
+    multipart. Content-Type lines quoted in a text body count too, which
+    only errs towards caution. Stops as soon as a limit is passed.
+
+    >>> mime_shape(b'Content-Type: multipart/mixed; boundary="b"\\n\\n--b\\n\\nx\\n--b--\\n')
+    MimeShape(parts=1, depth=1, lines=3)
+    >>> mime_shape(b"Content-Type: message/rfc822\\n\\n" * 50).depth
+    21
+    """
+    open_boundaries: list[tuple[bytes, int]] = []  # (boundary, depth inside it)
+    depth = deepest = parts = lines = 0
+    for found in _MIME_LINE.finditer(b"\n" + raw):
+        lines += 1
+        delim = found.group("delim")
+        if delim is None:
+            kind = found.group("type").lower()
+            if kind.startswith(b"multipart/"):
+                named = _BOUNDARY.search(found.group("params"))
+                if named:
+                    depth += 1
+                    open_boundaries.append((named.group(1) or named.group(2) or b"", depth))
+            elif kind in _ENCLOSING:
+                depth += 1
+        else:
+            token = delim.rstrip()
+            # The list holds at most max_depth + 1 entries (the scan stops
+            # beyond), so this inner search is bounded too.
+            for k in range(len(open_boundaries) - 1, -1, -1):
+                boundary, level = open_boundaries[k]
+                if token == boundary:
+                    parts += 1
+                    depth = level
+                    del open_boundaries[k + 1:]
+                    break
+                if token == boundary + b"--":
+                    depth = level - 1
+                    del open_boundaries[k:]
+                    break
+        deepest = max(deepest, depth)
+        if parts > max_parts or deepest > max_depth:
+            break
+    return MimeShape(parts, deepest, lines)
+
+
+def full_parse_limits(raw: bytes) -> list[str]:
+    """Why the full parse of ``raw`` must be skipped (empty when it may run).
+
+    >>> full_parse_limits(b"Subject: hi\\n\\nbody")
+    []
+    """
+    block, body_start = split_header_block(raw)
+    return _limits(raw, body_start, bounded_header_fields(block)[2])
+
+
+def _limits(raw: bytes, body_start: int, header_limits: list[str]) -> list[str]:
+    """:func:`full_parse_limits` with the header pass already done."""
+    if len(raw) > MAX_FULL_PARSE_BYTES:
+        return [f"{LIMIT} message over {MAX_FULL_PARSE_BYTES} bytes"]
+    reasons = [_BLOCK_CUT] if header_block_cut(raw, body_start) else []
+    # Too many fields is a reason to skip the full parse (the stdlib parser
+    # would read them all); one long field is not: it is cut like the others.
+    reasons += [r for r in header_limits if "fields" in r]
+    shape = mime_shape(raw)
+    if shape.parts > MAX_MIME_PARTS:
+        reasons.append(f"{LIMIT} over {MAX_MIME_PARTS} MIME parts")
+    if shape.depth > MAX_MIME_DEPTH:
+        reasons.append(f"{LIMIT} MIME nesting deeper than {MAX_MIME_DEPTH}")
+    return reasons
+
+
 def parse_body(raw: bytes) -> ParsedBody:
     """The full parse (mail-parser): body text, every header, attachments, defects.
 
     Never raises: a message mail-parser cannot read gets an empty text and the
-    error among its defects.
+    error among its defects. A message beyond the bounds of
+    :func:`full_parse_limits` is not handed to mail-parser at all: its text is
+    its raw body (cut at :data:`MAX_BODY_TEXT`) and the reasons are its
+    defects, each starting with :data:`LIMIT`.
     """
     import mailparser  # imported here: the bulk header path never needs it
 
@@ -424,11 +586,15 @@ def parse_body(raw: bytes) -> ParsedBody:
     logging.getLogger("mailparser").setLevel(logging.ERROR)
 
     block, body_start = split_header_block(raw)
-    pairs, _ = header_fields(block)
+    pairs, _, header_limits = bounded_header_fields(block)
     headers: dict[str, str] = {}
     for name, value in pairs:
         value = decode_words(value)
         headers[name] = f"{headers[name]}\n{value}" if name in headers else value
+    limits = _limits(raw, body_start, header_limits)
+    if limits:
+        text = _decode_bytes(raw[body_start:body_start + MAX_BODY_TEXT])
+        return ParsedBody(text, headers, [], limits)
     try:
         mail = mailparser.parse_from_bytes(raw)
         plain = "\n".join(mail.text_plain)

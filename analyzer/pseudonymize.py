@@ -230,6 +230,9 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\d{2,3}[\s.-]?(?:\(0\)[\s.-]?)?\d|0\d)(?:[\s.-]?\d{2}){4}(?!\w)"
 )
 _NUMBER_TOKEN = re.compile(r"[\w#/.-]*\d[\w#/.-]*")
+# Helpdesk thread tokens (Salesforce "ref:…:ref", Zendesk "[XYZ-123]" ids) and
+# long letter-and-digit codes identify a dossier as surely as a number does.
+_THREAD_TOKEN = re.compile(r"ref:\S+?:ref|\b(?=[\w!.]*\d)(?=[\w!.]*[A-Za-z])[\w!.]{8,}\b")
 _REFERENCE = re.compile(
     r"(?:n°|nº|no\.|num[ée]ro|r[ée]f(?:[ée]rence)?\.?|ticket|dossier|demande|incident|case|#)"
     r"\s*[:#]?\s*([A-Za-z]{0,6}[-#]?\d[\w/-]*)", re.I)
@@ -238,12 +241,14 @@ _REFERENCE = re.compile(
 MIN_NUMBER_DIGITS = 5
 # Tokens too common to be a person's name, kept out of the name list even
 # when they sit in a display name or an address.
-_NOT_NAMES = frozenset("""
-    contact noreply reply ne pas repondre info infos service services support agence
-    accueil conseil conseiller conseillere secretariat mail admin rdv planification
-    notification notifications equipe team direction madame monsieur mme mlle mr mrs ms
-    dr the les des une pour avec votre vous mon ma mes nos
-""".split())
+_NOT_NAMES = frozenset((
+    "contact", "noreply", "reply", "ne", "pas", "repondre", "info", "infos", "service",
+    "services", "support", "agence", "accueil", "conseil", "conseiller", "conseillere",
+    "secretariat", "mail", "admin", "rdv", "planification", "notification", "notifications",
+    "equipe", "team", "direction", "madame", "monsieur", "mme", "mlle", "mr", "mrs", "ms",
+    "dr", "the", "les", "des", "une", "pour", "avec", "votre", "vous", "mon", "ma", "mes",
+    "nos",
+))
 MIN_NAME_LENGTH = 3
 
 
@@ -288,20 +293,25 @@ class Scrubber:
 
     @classmethod
     def from_identities(cls, names: Iterable[str], addresses: Iterable[str],
-                        keep: Iterable[str] = ()) -> Scrubber:
-        """A scrubber for these people. ``keep``: words never scrubbed as
-        names (the counterparts' own names, which the export keeps anyway)."""
+                        keep: Iterable[str] = (), person_addresses: Iterable[str] = ()
+                        ) -> Scrubber:
+        """A scrubber for these people. ``person_addresses``: the addresses of
+        people (not services), whose local parts are names too. ``keep``:
+        words never scrubbed as names (the counterparts' own names, which the
+        export keeps anyway)."""
         kept = {t for k in keep for t in name_tokens(k)}
         folded_names: set[str] = set()
         for name in names:
-            full = fold(name)
-            if full and len(full) >= MIN_NAME_LENGTH:
+            # "Madame MOREAU" is scrubbed as "moreau": the civility stays readable.
+            full = " ".join(w for w in fold(name).split() if w not in _NOT_NAMES)
+            if len(full) >= MIN_NAME_LENGTH:
                 folded_names.add(full)
             folded_names |= name_tokens(name) - kept
         folded_addresses = {fold(a) for a in addresses if a and "@" in a}
-        for address in folded_addresses:
-            local = address.split("@", 1)[0]
-            folded_names |= name_tokens(local) - kept
+        # Only people's addresses lend their local part ("julie.moreau"):
+        # a service's ("controle.recherche@…") is made of ordinary words.
+        for address in {fold(a) for a in person_addresses if a and "@" in a}:
+            folded_names |= name_tokens(address.split("@", 1)[0]) - kept
         folded_names -= kept
         return cls(folded_names, folded_addresses)
 
@@ -319,6 +329,7 @@ class Scrubber:
             return None
         text = _EMAIL.sub(EMAIL_TOKEN, text)
         text = _PHONE.sub(PHONE_TOKEN, text)
+        text = _THREAD_TOKEN.sub(NUMBER_TOKEN, text)
         text = _REFERENCE.sub(lambda m: m.group(0).replace(m.group(1), NUMBER_TOKEN), text)
         text = _NUMBER_TOKEN.sub(
             lambda m: NUMBER_TOKEN if sum(c.isdigit() for c in m.group(0)) >= MIN_NUMBER_DIGITS
@@ -343,21 +354,23 @@ def civility_names(text: str) -> list[str]:
     return [m.group(3) for m in _CIVILITY.finditer(text)]
 
 
-def collect_identities(analysis: Analysis, messages: object = None
-                       ) -> tuple[set[str], set[str]]:
+def collect_identities(analysis: Analysis) -> tuple[set[str], set[str], set[str]]:
     """Every person's name and every address the mailbox knows: senders and
     recipients (display names and addresses), the people behind messages,
     signatures, greetings and names after a civility in bodies and subjects,
     attachment names, and the member's own addresses. Returns ``(names,
-    addresses)``; services' display names ("France Travail - Agence") are
-    left out because :func:`analyzer.people.is_person_name` says so.
+    addresses, person_addresses)``, the last being the member's addresses and
+    those shown with a person's name; services' display names ("France
+    Travail - Agence") are left out because
+    :func:`analyzer.people.is_person_name` says so.
     """
     from analyzer.people import greeted_names, is_person_name, sender_person, signature_name
 
     names: set[str] = set()
     addresses: set[str] = set(analysis.config.me)
+    person_addresses: set[str] = set(analysis.config.me)
 
-    def add_name(name: str | None) -> None:
+    def add_name(name: str | None, address: str | None = None) -> None:
         if not name:
             return
         clean = " ".join(name.strip().strip('"').split())
@@ -365,16 +378,18 @@ def collect_identities(analysis: Analysis, messages: object = None
         # is_person_name wants two words, so it judges it beside a stand-in.
         if is_person_name(clean) or (" " not in clean and is_person_name(clean + " X")):
             names.add(clean)
+            if address:
+                person_addresses.add(address)
 
     for row in analysis.store.message_rows():
         if row["from_addr"]:
             addresses.add(row["from_addr"])
-        add_name(row["from_name"])
+        add_name(row["from_name"], row["from_addr"])
         for column in ("to_json", "cc_json"):
             for name, address in json.loads(row[column] or "[]"):
                 if address:
                     addresses.add(address)
-                add_name(name)
+                add_name(name, address)
         for found in civility_names(row["subject"] or ""):
             names.add(found)
     bodies = {r["message_id"]: r for r in analysis.store.body_rows()}
@@ -382,7 +397,7 @@ def collect_identities(analysis: Analysis, messages: object = None
         body_row = bodies.get(row["message_id"])
         body = body_row["body_text"] if body_row is not None else ""
         add_name(sender_person(row["from_name"] or "", row["from_addr"] or "", body or ""))
-        if not body:
+        if body_row is None or not body:
             continue
         add_name(signature_name(body))
         for greeted in greeted_names(body):
@@ -392,11 +407,12 @@ def collect_identities(analysis: Analysis, messages: object = None
         for attachment in json.loads(body_row["attachments_json"] or "[]"):
             for found in civility_names(str(attachment.get("filename", ""))):
                 names.add(found)
-    return names, addresses
+    return names, addresses, person_addresses
 
 
 def scrubber_for(analysis: Analysis) -> Scrubber:
     """The :class:`Scrubber` of one member's mailbox, sparing the counterparts' names."""
-    names, addresses = collect_identities(analysis)
+    names, addresses, person_addresses = collect_identities(analysis)
     keep = [cp.name for cp in analysis.config.counterparts]
-    return Scrubber.from_identities(names, addresses, keep=keep)
+    return Scrubber.from_identities(names, addresses, keep=keep,
+                                    person_addresses=person_addresses)

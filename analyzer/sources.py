@@ -243,14 +243,27 @@ def split_mbox(path: str, folder: str, start: int = 0) -> Iterator[Unit]:
     """The messages of an mbox file from byte ``start`` (a separator's offset).
 
     A separator is a From_ line (see :func:`is_from_line`) followed by a
-    header line. Each unit's range
-    covers the message without its From_ line.
+    header line. Each unit's range covers the message without its From_ line;
+    non-blank bytes before the first separator form a unit of their own
+    (starting where they start), so that every byte of the file from
+    ``start`` belongs to exactly one unit or one separator line.
     """
     size = os.path.getsize(path)
     if size <= start:
         return
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         starts = [s for s in _separators(mm, start)]
+        # Bytes before the first separator (a file whose first From_ line is
+        # not followed by a header, data appended without a From_ line) are
+        # still mail someone kept: yield them as a unit of their own, so they
+        # are stored (raw, and reported when they have no header) rather than
+        # silently dropped. A blank preamble is nothing.
+        begin = start + 3 if start == 0 and mm[:3] == BOM else start
+        first = starts[0] if starts else size
+        if mm[begin:first].strip():
+            yield Unit("mbox", path, path, f"mbox:{path}#{begin}", folder, offset=begin,
+                       length=first - begin, delivered_hint=from_line_date(
+                           mm[begin:max(begin, mm.find(b"\n", begin, first))]))
         for i, sep in enumerate(starts):
             line_end = mm.find(b"\n", sep)
             body_start = size if line_end < 0 else line_end + 1

@@ -372,6 +372,19 @@ class Store:
         with self.transaction() as conn:
             _insert_body(conn, message_rowid, raw, body)
 
+    def add_problems(self, message_rowid: int, problems: Sequence[str]) -> None:
+        """Add ``problems`` (those not already there) to a stored message's list."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT problems FROM messages WHERE id = ?",
+                               (message_rowid,)).fetchone()
+            if row is None:
+                return
+            known = json.loads(row[0])
+            added = [p for p in problems if p not in known]
+            if added:
+                conn.execute("UPDATE messages SET problems = ? WHERE id = ?",
+                             (_dumps(known + added), message_rowid))
+
     def add_skipped(self, items: Iterable[tuple[str, str]]) -> None:
         seen = now_iso()
         with self.transaction() as conn:
@@ -492,3 +505,34 @@ def _check_file(path: Path) -> None:
         raise StoreError("store.error", path=str(path), detail=exc.strerror) from None
     if head and head != _SQLITE_MAGIC:
         raise StoreError("store.not_sqlite", path=str(path))
+    if head:
+        _check_header(path)
+
+
+def _check_header(path: Path) -> None:
+    """Refuse an SQLite file whose header page is damaged or that is shorter
+    than its header says (a copy cut short, a disk that filled up).
+
+    SQLite itself only notices a missing page when a query reaches it, which
+    may be deep into an import; these checks read 100 bytes. The layout is
+    that of https://www.sqlite.org/fileformat.html#the_database_header.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100:
+        raise StoreError("store.corrupt", path=str(path), detail="header cut short")
+    # Fields whose values the format fixes: write/read versions 1 or 2 and
+    # payload fractions 64, 32, 32. Anything else is damage, not a store.
+    if header[18] not in (1, 2) or header[19] not in (1, 2) or header[21:24] != b"\x40\x20\x20":
+        raise StoreError("store.corrupt", path=str(path), detail="invalid header")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise StoreError("store.corrupt", path=str(path), detail="invalid page size")
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is valid only when the change counter matches the
+    # "version valid for" field (older writers did not maintain it).
+    if header[24:28] == header[92:96] and size < pages * page_size:
+        raise StoreError("store.truncated", path=str(path), size=size,
+                         expected=pages * page_size)
