@@ -12,7 +12,7 @@ Public API (what notebooks and other programs use; the CLI is built on it):
   members' exports (DuckDB).
 - :func:`fetch_imap` — fetch the counterparts' mail from an IMAP account.
 - :mod:`analyzer.metrics` — the pure functions behind those frames.
-- :func:`import_paths` — import mbox/Maildir/MH/message files into a :class:`Store`.
+- :func:`import_paths` — import mbox/Maildir/MH/message and Outlook files into a :class:`Store`.
 - :class:`Store` — the embedded SQLite store.
 - :class:`Config`, :func:`load_config`, :func:`parse_config` — who is who.
 - :class:`PartyClassifier` — me / agency / contractor / other.

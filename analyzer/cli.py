@@ -200,7 +200,7 @@ def _print_import_summary(settings: Settings, summary: Any, err: bool,
 @paths_argument(required=True)
 @click.pass_obj
 def import_command(settings: Settings, paths: tuple[Path, ...]) -> None:
-    """Import mbox files, Maildir/MH folders and message files into the store."""
+    """Import mbox files, Maildir/MH folders, message files and Outlook .msg/.pst files."""
     from analyzer.paths import default_store
 
     config = settings.load_config(paths)

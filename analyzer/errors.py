@@ -86,3 +86,12 @@ class CredentialsError(AnalyzerError):
     names the account, never the secret."""
 
     default_key = "credentials.error"
+
+
+class MissingExtraError(AnalyzerError):
+    """Raised when a file needs an optional extra that is not installed (an
+    Outlook ``.msg`` needs ``extract-msg``, a ``.pst``/``.ost`` needs
+    ``libpff-python``). The import stops before storing anything, rather than
+    leave the file's messages out unnoticed; the message says what to install."""
+
+    default_key = "extra.missing"

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analyzer import outlook
 from analyzer.config import Config
 from analyzer.errors import SourceError
 from analyzer.parse import LIMIT, ParsedHeaders, parse_body, parse_headers
 from analyzer.parties import PartyClassifier
 from analyzer.sources import (
     MboxFile,
+    PstFile,
     Skipped,
     Unit,
     mbox_fingerprint,
@@ -197,15 +199,45 @@ def _plan(store: Store, paths: Sequence[Path], summary: ImportSummary
                     todo.append(unit)
             states.append(SourceState(item.path, "mbox", st.st_size, st.st_mtime_ns,
                                       st.st_size, mbox_fingerprint(item.path, st.st_size)))
+        elif isinstance(item, PstFile):
+            sources_seen.add(item.path)
+            st = os.stat(item.path)
+            state = SourceState(item.path, "pst", st.st_size, st.st_mtime_ns, st.st_size,
+                                mbox_fingerprint(item.path, st.st_size))
+            if store.source_state(item.path) == state:
+                # Not even opened: an unchanged archive needs no extra.
+                unchanged_sources.add(item.path)
+                summary.unchanged += len(known(item.path))
+            elif _plan_pst(item.path, known(item.path), todo, summary):
+                states.append(state)
         else:
             sources_seen.add(item.source)
             if item.key in known(item.source):
                 summary.unchanged += 1
             else:
+                if item.kind == "msg":
+                    outlook.require("msg", item.path)
                 todo.append(item)
     summary.sources = len(sources_seen)
     summary.unchanged_sources = len(unchanged_sources)
     return todo, states
+
+
+def _plan_pst(path: str, seen: set[str], todo: list[Unit], summary: ImportSummary) -> bool:
+    """Add an Outlook archive's items not yet stored to ``todo``; False when
+    the archive cannot be opened (it is then listed as skipped)."""
+    outlook.require("pst", path)
+    try:
+        units = list(outlook.pst_units(path))
+    except OSError:
+        summary.skipped.append((path, "unreadable"))
+        return False
+    for unit in units:
+        if unit.key in seen:
+            summary.unchanged += 1
+        else:
+            todo.append(unit)
+    return True
 
 
 def import_paths(
@@ -216,11 +248,14 @@ def import_paths(
     progress: ProgressCallback | None = None,
     workers: int | None = None,
 ) -> ImportSummary:
-    """Import mbox files, Maildir/Maildir++/MH folders and message files.
+    """Import mbox files, Maildir/Maildir++/MH folders, message files and
+    Outlook ``.msg``/``.pst``/``.ost`` files.
 
     Re-importing an unchanged source reads nothing and adds nothing. Raises
-    :class:`SourceError` only when a path given does not exist; problems with
-    single files and messages are reported in the summary.
+    :class:`SourceError` only when a path given does not exist, and
+    :class:`MissingExtraError` (before storing anything) when an Outlook file
+    needs an extra that is not installed; problems with single files and
+    messages are reported in the summary.
     """
     started = time.perf_counter()
     for path in paths:
@@ -285,13 +320,25 @@ def _run(units: list[Unit], config: Config, workers: int | None
         yield from pool.imap(_process, _batches(units))
 
 
+# The store's meta key naming the config whose counterparts' bodies are all stored.
+_BODIES_FOR = "bodies_complete_for"
+
+
 def refresh_bodies(store: Store, config: Config) -> int:
     """Read again, from where they were seen, the messages that involve a
     counterpart but whose raw bytes are not stored (the config gained a
     counterpart since they were imported). Returns how many were completed.
     """
+    # Every import stores the bodies its config asks for, so the store only
+    # lacks some after the watched addresses changed: remember for which
+    # config the bodies are complete, and skip the scan of every message
+    # (a second on a large mailbox) while it stays the same.
+    fingerprint = config.fingerprint()
+    if store.meta(_BODIES_FOR) == fingerprint:
+        return 0
     classifier = PartyClassifier(config)
     done = 0
+    complete = True
     for row in store.rows_without_body():
         recipients = [a for _, a in json.loads(row["to_json"])]
         recipients += [a for _, a in json.loads(row["cc_json"])]
@@ -307,6 +354,7 @@ def refresh_bodies(store: Store, config: Config) -> int:
             try:
                 raw = read_unit(unit)
             except OSError:
+                complete = False
                 continue
             body = parse_body(raw)
             store.add_body(row["id"], raw, body)
@@ -317,4 +365,6 @@ def refresh_bodies(store: Store, config: Config) -> int:
                 store.add_problems(row["id"], limits)
             done += 1
             break
+    if complete:
+        store.set_meta(_BODIES_FOR, fingerprint)
     return done

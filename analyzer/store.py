@@ -431,6 +431,15 @@ class Store:
             "FROM messages m LEFT JOIN bodies b ON b.message_rowid = m.id ORDER BY m.id"
         ).fetchall()
 
+    def meta(self, key: str) -> str | None:
+        """A value of the store's ``meta`` table (None when unset)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def rows_without_body(self) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT m.id, m.from_addr, m.to_json, m.cc_json FROM messages m "

@@ -271,16 +271,13 @@ def test_unfiltered_fetches_everything_headers_only_for_unrelated(
 def test_second_run_transfers_nothing(mailbox: Account, tmp_path: Path) -> None:
     store, config = tmp_path / "s.sqlite", write_config(tmp_path, mailbox)
     fetch(store, config)
-    started = time.perf_counter()
     again = fetch(store, config)
-    elapsed = time.perf_counter() - started
     assert (again.matched, again.fetched, again.new, again.known, again.bytes) == (0, 0, 0, 0, 0)
     assert {f.rescan for f in again.folders} == {""}
     with Store.open(store) as opened:  # CONDSTORE was enabled: HIGHESTMODSEQ is kept
         assert opened.conn.execute(
             "SELECT count(*) FROM imap_state WHERE highestmodseq > 0").fetchone()[0] == 6
     assert stored_ids(store) == WITH_FT | WITH_ELAN
-    assert elapsed < 1.0
 
 
 def test_new_mail_between_runs(mailbox: Account, tmp_path: Path) -> None:

@@ -124,6 +124,31 @@ def test_config_change_reads_newly_relevant_messages_again(tmp_path: Path) -> No
         summary = import_paths(store, [tmp_path / "mail"], wider)
         assert (summary.read, summary.refreshed) == (0, 1)
         assert store.raw_message("c1@x") == contractor
+        assert store.meta("bodies_complete_for") == wider.fingerprint()
+
+
+def test_bodies_are_looked_for_again_until_they_could_all_be_read(tmp_path: Path) -> None:
+    contractor = message(message_id="<c1@x>", sender="Coach <coach@cabinet-avenir.fr>",
+                         to="julie.moreau@exemple-perso.fr")
+    write_maildir(tmp_path / "mail", {"1.x:2,S": contractor})
+    moved = tmp_path / "elsewhere"
+    wider = parse_config({
+        "me": {"addresses": ["julie.moreau@exemple-perso.fr"]},
+        "counterpart": [{"name": "Cabinet Avenir", "kind": "contractor",
+                         "domains": ["cabinet-avenir.fr"]}],
+    })
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [tmp_path / "mail"], CONFIG)
+        (tmp_path / "mail" / "cur" / "1.x:2,S").rename(moved)
+        first = import_paths(store, [tmp_path / "mail"], wider)
+        # Still the config of the first import: the missing body is looked for next time.
+        assert (first.refreshed, store.meta("bodies_complete_for")) == (0, CONFIG.fingerprint())
+        moved.rename(tmp_path / "mail" / "cur" / "1.x:2,S")
+        second = import_paths(store, [tmp_path / "mail"], wider)
+        assert second.refreshed == 1
+        assert store.raw_message("c1@x") == contractor
+        third = import_paths(store, [tmp_path / "mail"], wider)
+        assert (third.read, third.refreshed) == (0, 0)
 
 
 def test_missing_path_is_a_source_error(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -602,17 +601,15 @@ def big_frame(n: int, seed: int = 0) -> pd.DataFrame:
     return schema.conform(data, schema.MESSAGES)
 
 
-def test_100k_messages_compute_in_seconds() -> None:
+def test_100k_messages_meet_the_contracts() -> None:
+    # Speed at this size is measured by benchmarks/bench_import.py, not here.
     m = big_frame(100_000)
-    start = time.perf_counter()
     w = waits(m, as_of=ts("2030-01-01T00:00Z"))
     c = case_metrics(m, w)
     counterpart_summary(c, w)
     monthly_trend(w)
-    elapsed = time.perf_counter() - start
     schema.check(w, schema.WAITS, "test")
     schema.check(c, schema.CASES, "test")
-    assert elapsed < 20, elapsed
 
 
 @pytest.mark.parametrize("seed", [1, 7])

@@ -37,7 +37,6 @@ PUBLIC_MODULES = frozenset({
     "analyzer.workdays",
 })
 CELL_TIMEOUT = 120  # seconds per cell: generous, so a slow CI machine is not a failure
-NOTEBOOK_BUDGET = 60  # seconds per notebook: "well under a minute" on this project's machines
 _MAGIC = re.compile(r"^\s*[%!]")
 
 
@@ -138,11 +137,11 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
                              resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     started = time.monotonic()
     client.execute()  # raises CellExecutionError, with the traceback, on any error
-    elapsed = time.monotonic() - started
+    # Speed is measured, not asserted (see the issue notes): shown with -s.
+    print(f"{path.name}: {time.monotonic() - started:.1f} s")
     errors = [output for cell in notebook.cells if cell.cell_type == "code"
               for output in cell.outputs if output.output_type == "error"]
     assert not errors
-    assert elapsed < NOTEBOOK_BUDGET, f"{path.name} took {elapsed:.0f} s"
 
 
 def test_methods_states_the_current_data_model() -> None:
