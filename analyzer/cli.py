@@ -498,7 +498,13 @@ def _fetch_progress(settings: Settings) -> Iterator[Callable[[str, int, int], No
             bar.stop()
 
 
-def _print_fetch_summary(settings: Settings, summary: Any) -> None:
+def _print_fetch_summary(settings: Settings, summary: Any, stored: int | None = None) -> None:
+    """The fetch's summary; ``stored`` (messages in the store) when it was not the
+    first fetch, so that "0 found" is not read as mail gone missing."""
+    if stored and summary.matched == 0 and not any(f.rescan for f in summary.folders):
+        click.echo(settings.t("imap.summary.nothing_new", account=summary.account,
+                              folders=len(summary.folders), stored=stored))
+        return
     click.echo(settings.t("imap.summary.header", account=summary.account,
                           folders=len(summary.folders), matched=summary.matched,
                           new=summary.new, known=summary.known))
@@ -542,7 +548,8 @@ def fetch_command(settings: Settings, fetch_all: bool) -> None:
         empty_before = store.count_messages() == 0
         summary = fetch_imap(store, imap_settings, config, credentials=credentials,
                              progress=progress)
-    _print_fetch_summary(settings, summary)
+        stored = store.count_messages()
+    _print_fetch_summary(settings, summary, None if empty_before else stored)
     if empty_before and summary.matched == 0 and imap_settings.filter:
         # Nothing at all on a first fetch: most often a mistyped address or
         # the wrong services; say so rather than report an empty success.
@@ -785,6 +792,7 @@ def _choose_server(session: _InitSession, address: str, flags: dict[str, Any]) -
         dict[str, Any], Any]:
     """The [imap] table and the provider (None when typed by hand)."""
     from analyzer.imap import is_loopback
+    from analyzer.onboarding import guess_tls
     from analyzer.providers import get_provider, guess_provider, provider_of_host
 
     provider = get_provider(flags["provider"]) if flags["provider"] else \
@@ -808,10 +816,8 @@ def _choose_server(session: _InitSession, address: str, flags: dict[str, Any]) -
         provider = provider or provider_of_host(host)
         port = flags["imap_port"] or (session.ask("init.ask.port", 993, _port)
                                       if session.interactive else 993)
-        tls = flags["tls"] or (session.ask("init.ask.tls", "implicit" if port == 993
-                                           else "starttls", _tls)
-                               if session.interactive else
-                               ("implicit" if port == 993 else "starttls"))
+        tls = flags["tls"] or (session.ask("init.ask.tls", guess_tls(host, port), _tls)
+                               if session.interactive else guess_tls(host, port))
         user = flags["imap_user"] or (session.ask("init.ask.user", address, _non_empty)
                                       if session.interactive else address)
         imap = {"host": host, "port": port, "tls": tls, "user": user}

@@ -25,9 +25,11 @@ from analyzer.errors import SourceError
 from analyzer.parse import LIMIT, ParsedHeaders, parse_body, parse_headers
 from analyzer.parties import PartyClassifier
 from analyzer.sources import (
+    ListedDirectory,
     MboxFile,
     PstFile,
     Skipped,
+    UnchangedDirectory,
     Unit,
     mbox_fingerprint,
     read_unit,
@@ -154,23 +156,54 @@ def _batches(units: Iterable[Unit], size: int = BATCH) -> Iterator[list[Unit]]:
         yield batch
 
 
+# The ``sources`` rows of Maildir new/ and cur/ directories: ``size`` holds the
+# number of message units listed, ``mtime_ns`` the directory's time then.
+MAILDIR_DIRECTORY = "maildir-dir"
+_SETTLED_NS = 2_000_000_000
+
+
 def _plan(store: Store, paths: Sequence[Path], summary: ImportSummary
           ) -> tuple[list[Unit], list[SourceState]]:
-    """The units not yet stored, and the mbox states to save once they are."""
+    """The units not yet stored, and the source states (mbox files, Outlook
+    archives, Maildir directories) to save once they are."""
     todo: list[Unit] = []
     states: list[SourceState] = []
     known_by_source: dict[str, set[str]] = {}
     sources_seen: set[str] = set()
     unchanged_sources: set[str] = set()
+    # Maildirs with a directory left unlisted, and with one listed.
+    unchanged_maildirs: set[str] = set()
+    listed_maildirs: set[str] = set()
 
     def known(source: str) -> set[str]:
         if source not in known_by_source:
             known_by_source[source] = store.known_keys(source)
         return known_by_source[source]
 
-    for item in walk(list(paths)):
+    listing_started = time.time_ns()
+
+    def known_directory(directory: str, mtime_ns: int) -> int | None:
+        state = store.source_state(directory)
+        if state is None or state.kind != MAILDIR_DIRECTORY or state.mtime_ns != mtime_ns:
+            return None
+        return state.size
+
+    for item in walk(list(paths), known_directory):
         if isinstance(item, Skipped):
             summary.skipped.append((item.path, item.reason))
+        elif isinstance(item, UnchangedDirectory):
+            if item.units:
+                sources_seen.add(item.source)
+                unchanged_maildirs.add(item.source)
+            summary.unchanged += item.units
+        elif isinstance(item, ListedDirectory):
+            listed_maildirs.add(item.source)
+            # A directory changed within the last moments may change again
+            # within the same tick of its clock, unseen: list it again next
+            # time rather than trust its time (as notmuch does).
+            if item.clean and item.mtime_ns < listing_started - _SETTLED_NS:
+                states.append(SourceState(item.path, MAILDIR_DIRECTORY, item.units,
+                                          item.mtime_ns, 0, ""))
         elif isinstance(item, MboxFile):
             sources_seen.add(item.path)
             st = os.stat(item.path)
@@ -219,7 +252,7 @@ def _plan(store: Store, paths: Sequence[Path], summary: ImportSummary
                     outlook.require("msg", item.path)
                 todo.append(item)
     summary.sources = len(sources_seen)
-    summary.unchanged_sources = len(unchanged_sources)
+    summary.unchanged_sources = len(unchanged_sources | (unchanged_maildirs - listed_maildirs))
     return todo, states
 
 
@@ -286,8 +319,12 @@ def import_paths(
             done += len(outcomes)
             if progress:
                 progress(done, total)
+        # A directory one of whose files could not be read is listed again
+        # next time, so the file is tried again.
+        failed = {os.path.dirname(path) for path, _ in summary.skipped}
         for state in states:
-            store.save_source(state)
+            if state.kind != MAILDIR_DIRECTORY or state.path not in failed:
+                store.save_source(state)
         if summary.skipped:
             store.add_skipped(summary.skipped)
         summary.refreshed = refresh_bodies(store, config)

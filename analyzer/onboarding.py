@@ -33,6 +33,7 @@ import contextlib
 import errno
 import json
 import math
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -204,16 +205,19 @@ def write_config(path: Path, text: str, *, overwrite: bool = False) -> Path | No
         if not overwrite:
             raise UsageError("init.config_exists", path=str(path))
         backup = path.with_name(path.name + ".bak")
-        shutil.copyfile(path, backup)
+        _write_private(backup, path.read_bytes())
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(path, text.encode("utf-8"))
+    return backup
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``path`` anew, readable by its owner only from its creation on
+    (a chmod after writing would leave a moment when others can read it)."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    fd = path.open("x", encoding="utf-8", newline="\n")
-    with fd:
-        fd.write(text)
-    with contextlib.suppress(OSError):
-        path.chmod(0o600)
-    return backup
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(data)
 
 
 # -- testing the account ---------------------------------------------------------
@@ -262,6 +266,33 @@ def probe(settings: ImapSettings, config: Config,
                 sizes = client.fetch(uids[start:start + 1000], ["RFC822.SIZE"])
                 found.bytes += sum(int(d.get(b"RFC822.SIZE", 0)) for d in sizes.values())
     return found
+
+
+def guess_tls(host: str, port: int, timeout: float = 3.0) -> str:
+    """The encryption an IMAP port most likely wants: ``implicit`` or ``starttls``.
+
+    The usual ports answer at once (993 implicit TLS, 143 STARTTLS). On any
+    other port, listen without sending anything: an IMAP server that starts in
+    clear greets at once ("* OK"), one that starts with TLS waits for the
+    client's first TLS message. A wrong guess costs the user a minute's wait
+    and an unclear failure, so init proposes this as the default.
+
+    >>> guess_tls("imap.example.org", 993), guess_tls("imap.example.org", 143)
+    ('implicit', 'starttls')
+    """
+    if port in (993, 995):
+        return "implicit"
+    if port == 143:
+        return "starttls"
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            greeting = sock.recv(16)
+    except OSError:
+        return "implicit"  # silent or unreachable: the connection test will say which
+    return "starttls" if greeting.startswith((b"* OK", b"* PREAUTH")) else "implicit"
 
 
 def megabytes(count: int) -> int:

@@ -252,7 +252,13 @@ class Store:
         """
         path = Path(path)
         _check_file(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The store holds a person's mail: readable by them alone from its
+        # creation on, whatever the umask (SQLite gives its -wal and -shm
+        # files the database file's mode). A new folder (the default one in
+        # the user's data folder) is private too.
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:

@@ -438,6 +438,13 @@ def test_cli_fetch_prints_summary(mailbox: Account, tmp_path: Path) -> None:
         "  Sent : 1 trouvé(s), 1 nouveau(x), 0 déjà dans la base\n"
         "  Trash : 1 trouvé(s), 1 nouveau(x), 0 déjà dans la base\n"
     )
+    # Nothing new: said as such, with what the store holds (the Archives copy
+    # was the same message as one in INBOX).
+    code, out, err = run_cli("--lang", "fr", "--store", str(store), "--config", str(config),
+                             "fetch")
+    assert (code, out, err) == (0, (
+        f"Relève terminée ({mailbox.user}@127.0.0.1) : 6 dossier(s), aucun nouveau message "
+        "sur le serveur depuis la dernière relève ; 9 message(s) dans la base.\n"), "")
     config.write_text(config.read_text("utf-8").replace(ELAN, ""), "utf-8")
     code, out, _ = run_cli("--lang", "en", "--store", str(store), "--config", str(config),
                            "fetch")
@@ -586,7 +593,8 @@ def test_self_signed_refused_without_ca_file(imap_account: Account, tmp_path: Pa
     assert err == (
         f"The certificate of the IMAP server 127.0.0.1:{port} is not trusted: the connection "
         "was refused for your safety. If the server is yours (local bridge, self-signed "
-        "server), give its certificate with ca_file in the [imap] table.\n")
+        "server), give its certificate: ca_file in the [imap] table of the configuration, "
+        "or --ca-file for analyzer init.\n")
 
 
 # -- XOAUTH2 ----------------------------------------------------------------------

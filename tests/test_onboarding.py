@@ -11,6 +11,7 @@ from __future__ import annotations
 import doctest
 import socket
 import sqlite3
+import stat
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from analyzer.cli import cli
 from analyzer.config import load_config
 from analyzer.credentials import ENV_VAR
 from analyzer.errors import StoreError
-from analyzer.onboarding import disk_errors
+from analyzer.onboarding import disk_errors, guess_tls
 from analyzer.store import Store
 from tests.builders import message
 from tests.dovecot import PASSWORD, Account, Dovecot, dovecot, imap_account
@@ -156,7 +157,8 @@ def test_init_interactive_several_services_and_a_firm_in_english(imap_account: A
                  "--config-out", str(config), "--html", str(html),
                  input=answers("not-an-address", me, "1, 2 6",
                                "Cabinet Exemple", "", "cabinet-exemple.fr", "",
-                               "127.0.0.1", str(server.port), "starttls", "",
+                               # The TLS port, and the encryption init proposes for it.
+                               "127.0.0.1", str(server.tls_port), "", "",
                                str(server.ca_file), "y", PASSWORD, "yes"))
     assert result.exit_code == 0, result.stderr
     assert config.read_text("utf-8") == (
@@ -166,9 +168,10 @@ def test_init_interactive_several_services_and_a_firm_in_english(imap_account: A
         + '\n[[counterpart]]\nname = "Cabinet Exemple"\nkind = "contractor"\n'
           'domains = ["cabinet-exemple.fr"]\naddresses = []\n'
         + "\n" + ANALYSIS
-        + f'\n[imap]\nhost = "127.0.0.1"\nport = {server.port}\ntls = "starttls"\n'
+        + f'\n[imap]\nhost = "127.0.0.1"\nport = {server.tls_port}\ntls = "implicit"\n'
           f'user = "{me}"\nca_file = "{server.ca_file}"\n')
     err = result.stderr.splitlines()
+    assert "Encryption (implicit, starttls or none) [implicit]: " in err
     # A wrong answer is explained, then the question comes again.
     assert err[1:3] == [
         "Your email address (several: separated by commas): not-an-address",
@@ -188,6 +191,15 @@ def test_init_interactive_several_services_and_a_firm_in_english(imap_account: A
         "│ CAF             │ agency     │        1 │        1 │    0 │ 2024-03-05 │ 2024-03-05 │",
         "│ Cabinet Exemple │ contractor │        1 │        0 │    1 │ 2024-03-06 │ 2024-03-06 │",
     ]
+
+
+def test_guess_tls_listens_for_the_greeting(dovecot: Dovecot) -> None:
+    assert guess_tls(dovecot.host, dovecot.port) == "starttls"  # greets in clear
+    assert guess_tls(dovecot.host, dovecot.tls_port, timeout=1) == "implicit"  # waits for TLS
+    with socket.socket() as unused:
+        unused.bind((dovecot.host, 0))
+        closed = unused.getsockname()[1]
+    assert guess_tls(dovecot.host, closed) == "implicit"
 
 
 def test_init_proton_bridge_asks_port_and_certificate(dovecot: Dovecot, tmp_path: Path
@@ -308,6 +320,9 @@ def test_init_flags_only(imap_account: Account, tmp_path: Path) -> None:
                             "To go on later: \"analyzer fetch\" fetches your mail, then "
                             "\"analyzer report --html report.html\" makes the report.\n")
     assert (tmp_path / "analyzer.toml.bak").read_text("utf-8") == config.read_text("utf-8")
+    # Both name the user's account: theirs alone to read.
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (config, tmp_path / "analyzer.toml.bak")
+            ] == [0o600, 0o600]
 
 
 def test_init_flags_known_provider_without_network(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ from pathlib import Path
 import pytest
 
 from analyzer.sources import (
+    Found,
+    ListedDirectory,
     MboxFile,
     Skipped,
+    UnchangedDirectory,
     Unit,
     is_from_line,
     read_unit,
@@ -17,10 +20,12 @@ from analyzer.sources import (
 from tests.builders import mbox, message, write_maildir
 
 
-def _summary(items: list[Unit | Skipped | MboxFile], root: Path) -> list[tuple[str, ...]]:
+def _summary(items: list[Found], root: Path) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for item in items:
-        if isinstance(item, Unit):
+        if isinstance(item, ListedDirectory):
+            out.append(("listed", str(Path(item.path).relative_to(root)), str(item.units)))
+        elif isinstance(item, Unit):
             out.append(("unit", item.kind, str(Path(item.path).relative_to(root)), item.folder))
         elif isinstance(item, MboxFile):
             out.append(("mbox", str(Path(item.path).relative_to(root)), item.folder))
@@ -47,9 +52,15 @@ def test_walk_mixed_tree(tmp_path: Path) -> None:
     (loose / "empty.txt").write_bytes(b"")
     items = list(walk([tmp_path / "Mail", tmp_path / "mh", loose]))
     assert _summary(items, tmp_path) == [
+        ("listed", "Mail/new", "0"),
         ("unit", "maildir", "Mail/cur/1582103640.1.host:2,S", "INBOX"),
+        ("listed", "Mail/cur", "1"),
+        ("listed", "Mail/.Archives.2020/new", "0"),
         ("unit", "maildir", "Mail/.Archives.2020/cur/1582103800.3.host:2,", "Archives/2020"),
+        ("listed", "Mail/.Archives.2020/cur", "1"),
+        ("listed", "Mail/.Sent/new", "0"),
         ("unit", "maildir", "Mail/.Sent/cur/1582103700.2.host:2,S", "Sent"),
+        ("listed", "Mail/.Sent/cur", "1"),
         ("unit", "mh", "mh/inbox/1", "mh/inbox"),
         ("skipped", "loose/README.md", "not_message"),
         ("skipped", "loose/data.csv", "not_message"),
@@ -57,7 +68,7 @@ def test_walk_mixed_tree(tmp_path: Path) -> None:
         ("mbox", "loose/export", "export"),
         ("unit", "file", "loose/note.eml", "loose"),
     ]
-    first = items[0]
+    first = items[1]
     assert isinstance(first, Unit)
     assert first.delivered_hint == "2020-02-19T09:14:00Z"
     assert first.key.endswith("Mail/1582103640.1.host")
@@ -125,3 +136,26 @@ def test_split_mbox_from_offset(tmp_path: Path) -> None:
 )
 def test_sniff(head: bytes, kind: str) -> None:
     assert sniff(head) == kind
+
+
+def test_walk_leaves_known_maildir_directories_unlisted(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "Mail", {"1.host:2,S": message()})
+    cur = tmp_path / "Mail" / "cur"
+    asked: list[tuple[str, int]] = []
+
+    def known(directory: str, mtime_ns: int) -> int | None:
+        asked.append((directory, mtime_ns))
+        return 1 if directory == str(cur) else None
+
+    items = list(walk([tmp_path / "Mail"], known))
+    assert asked == [(str(tmp_path / "Mail" / d), (tmp_path / "Mail" / d).stat().st_mtime_ns)
+                     for d in ("new", "cur")]
+    assert items == [ListedDirectory(str(tmp_path / "Mail" / "new"), str(tmp_path / "Mail"),
+                                     (tmp_path / "Mail" / "new").stat().st_mtime_ns, 0, True),
+                     UnchangedDirectory(str(cur), str(tmp_path / "Mail"), 1)]
+    # A dot file in a listed directory makes it unclean: it is reported again next time.
+    (cur / ".hidden").write_bytes(b"x")
+    listed = [i for i in walk([tmp_path / "Mail"]) if isinstance(i, ListedDirectory | Skipped)]
+    assert [(type(i).__name__, Path(i.path).name) for i in listed] == [
+        ("ListedDirectory", "new"), ("Skipped", ".hidden"), ("ListedDirectory", "cur")]
+    assert [i.clean for i in listed if isinstance(i, ListedDirectory)] == [True, False]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,19 @@ def test_new_store_is_marked_and_versioned(tmp_path: Path) -> None:
         "corrections",
         "imap_state",
     }
+
+
+def test_new_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        with Store.open(tmp_path / "data" / "s.sqlite") as store:
+            store.conn.execute("INSERT INTO meta VALUES ('k', 'v')")  # creates -wal and -shm
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode)
+                     for p in (tmp_path / "data").iterdir() if not p.name.endswith(".lock")}
+    finally:
+        os.umask(previous)
+    assert modes == {"s.sqlite": 0o600, "s.sqlite-wal": 0o600, "s.sqlite-shm": 0o600}
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
 
 
 def test_version_1_store_is_migrated(tmp_path: Path) -> None:
