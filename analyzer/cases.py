@@ -16,16 +16,23 @@ signal                    meaning
 ``quote``                 a later conversation re-pastes or quotes text of an
                           earlier one (the citizen re-explaining)
 ``reopen-after-closure``  a ticket was closed, and within
-                          :data:`REOPEN_WINDOW` a new conversation with the
-                          same counterpart started on the same matter
-                          (similar subject and vocabulary)
+                          :data:`REOPEN_WINDOW` I started a new conversation
+                          with the same counterpart on the same matter
+                          (similar subject and vocabulary, or saying I tell
+                          again what I told before), and no conversation
+                          started meanwhile continues that case explicitly
 ``acknowledgement``       an acknowledgement that opened a ticket arrived
                           just after a message that had none (systems that
                           send no reply headers)
 ``notice``                a notice with nothing to tie it (a closure, a
                           survey, "a new message awaits in your personal
                           space") joins the conversation with that
-                          counterpart it follows
+                          counterpart it follows; a portal notification,
+                          the one awaiting an answer that next shows it was
+                          answered (I wrote again soon, or it was closed)
+``new-number``            a notice under a ticket number never seen before
+                          (no acknowledgement came) joins the request that
+                          still has no number
 ``answer``                a counterpart's message with no ticket number and
                           no reply header (sent from a portal) joins the
                           conversation that was waiting for an answer
@@ -80,6 +87,9 @@ REOPEN_GRACE_DAYS = 1.0
 #: Added to the similarity when a new conversation reuses the subject of one
 #: of the case's conversations.
 SAME_SUBJECT_BONUS = 0.3
+#: Added when the new conversation's opening says it tells again what was
+#: told before ("comme je l'ai déjà expliqué…").
+RETELLING_BONUS = 0.3
 REOPEN_PENALTY_PER_DAY = 0.08
 #: Minimum vocabulary similarity (cosine of tf-idf vectors) for a reopening
 #: without any reference; tuned on scenario seeds 1–5, evaluated on others.
@@ -100,6 +110,12 @@ CLOCK_SKEW = timedelta(minutes=10)
 NOTICE_WINDOW = timedelta(days=45)
 #: How soon after a portal notification my next message shows I read it.
 NEXT_REPLY_WINDOW = timedelta(days=10)
+#: A reply this soon after a portal notification is the clearest sign of
+#: which conversation it answered.
+QUICK_REPLY = timedelta(days=1)
+#: A conversation closed this soon after a portal notification was most
+#: likely answered by it, then closed.
+ANSWERED_CLOSURE = timedelta(days=3)
 #: How far back notices, answers and follow-ups look for a conversation to
 #: attach to (the longest of their windows).
 RECENT_WINDOW = timedelta(days=45)
@@ -110,11 +126,22 @@ _PROGRAMME_START = re.compile(
     r"\b(?:vous avez ete (?:oriente|selectionne|retenu|designe)e?s?|orientee? vers|"
     r"selectionnee? pour|dans le cadre de votre parcours avec|you have been selected)\b"
 )
+# A citizen saying she tells again what she told before (folded to ASCII):
+# the opening of a matter she has already explained, not of a new one.
+_RETELLING = re.compile(
+    r"\b(?:comme je (?:l'ai|vous l'ai|vous ai) deja (?:explique|indique|ecrit|signale)|"
+    r"je (?:vous )?re-?explique|je reprends (?:depuis le debut|mon dossier|ma demande)|"
+    r"(?:je vous ai )?deja (?:explique|expose) (?:ma situation|mon probleme)|"
+    r"as i (?:already|previously) (?:explained|wrote|mentioned))"
+)
 # A citizen chasing an answer (folded to ASCII).
 _REMINDER = re.compile(
     r"\b(?:relance[rz]?|je vous relance|sans reponse|toujours (?:pas|aucune) (?:de )?reponse|"
     r"reste(?:e)? sans reponse|je me permets de revenir|still (?:no|waiting)|follow(?:ing)? up)\b"
 )
+#: Steps of a conversation: my message, my reminder, the counterpart's human
+#: message, its portal notification, a closure.
+STEP_KINDS = ("mine", "reminder", "theirs", "notification", "closure")
 NOTICE_KINDS = frozenset({"closure", "rejection", "survey", "acknowledgement", "notification",
                           "portal_notification", "out_of_office"})
 #: Automation kinds a citizen's own message can have (her own auto-replies);
@@ -240,6 +267,9 @@ class _Conversation:
     cited: list[str]
     times: list[pd.Timestamp] = field(default_factory=list)
     notice_only: bool = False
+    #: Notices only, filed under a ticket number (a closure, a portal
+    #: notification "concernant votre demande n° …").
+    numbered_notice: bool = False
     notice_kind: str | None = None
     answer_like: bool = False
     subject_key: str = ""
@@ -267,10 +297,31 @@ class _Conversation:
     vector: dict[str, float] = field(default_factory=dict)
     mine: set[int] = field(default_factory=set)
     quoted: set[int] = field(default_factory=set)
+    #: What the opening message quotes, and my messages' own shingles, with
+    #: boilerplate kept: a re-sent message is matched whole, by its date.
+    resent: set[int] = field(default_factory=set)
+    mine_whole: dict[int, set[int]] = field(default_factory=dict)
     shingles: set[int] = field(default_factory=set)
     by_message: dict[int, set[int]] = field(default_factory=dict)
     dates: set[str] = field(default_factory=set)
     opened: bool = False
+    #: Its first message is mine: only the citizen reopens a closed matter by
+    #: starting again (the counterpart's new conversations are answers,
+    #: notices, or new matters such as a control).
+    opened_by_me: bool = False
+    #: Its opening message says it tells again what was told before.
+    retelling: bool = False
+    #: Ticket numbers its own messages are filed under (not those they cite).
+    own_numbers: set[str] = field(default_factory=set)
+    #: Its human and closing messages in time order, as ``(time, step)`` with
+    #: step one of :data:`STEP_KINDS`: what happened next in it tells which
+    #: conversation a notice that names none belongs to.
+    steps: list[tuple[pd.Timestamp, str]] = field(default_factory=list)
+
+    def next_step(self, moment: pd.Timestamp) -> tuple[pd.Timestamp, str] | None:
+        """The first step strictly after ``moment``, if any."""
+        k = bisect_right([t for t, _ in self.steps], moment)
+        return self.steps[k] if k < len(self.steps) else None
 
 
 def _tokens(text: str) -> list[str]:
@@ -288,6 +339,16 @@ def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _number_key(number: str) -> str:
+    """A ticket number as compared: what the citizen types ("#0001450") and
+    what the helpdesk's tag gives ("1450") are one number.
+
+    >>> _number_key("0001450"), _number_key("2023-000111"), _number_key("cs0012")
+    ('1450', '2023-000111', 'CS0012')
+    """
+    return number.upper().lstrip("0") or "0"
 
 
 def _subject_key(subject: str) -> str:
@@ -442,15 +503,18 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
             # bodies, and those she cites ("suite à ma demande n° …") point
             # at tickets; only the subject a reply carries files it.
             f.cited[i] = detect_previous_ticket_mentions(f"{subject}\n{body}")
-            f.cited[i] += [r.number for r in refs if r.number not in f.cited[i]
+            cited = {_number_key(c) for c in f.cited[i]}
+            f.cited[i] += [r.number for r in refs if _number_key(r.number) not in cited
                            and (starts or r.source == "body")]
         elif strip_reply_prefixes(subject)[1]:
             # A reply keeps the citizen's subject, pointer included
             # ("RE : Suite à ma demande n° …"): that number is not its ticket.
             f.cited[i] = detect_previous_ticket_mentions(subject)
+        cited = {_number_key(c) for c in f.cited[i]}
         for ref in refs:
-            f.numbers[i].add(ref.number)
-            if ref.number in f.cited[i]:
+            key = _number_key(ref.number)
+            f.numbers[i].add(key)
+            if key in cited:
                 continue
             if f.own_ticket[i] is None:
                 f.own_ticket[i] = ticket_key(ref)
@@ -552,13 +616,21 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
             notice_only=all(party[i] != "me"
                             and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
                             and feats.own_ticket[i] is None for i in rows),
+            numbered_notice=all(party[i] != "me"
+                                and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
+                                for i in rows) and any(feats.own_ticket[i] for i in rows),
             notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
             subject_key=_subject_key(subject[rows[0]]),
+            opened_by_me=party[rows[0]] == "me",
             answer_like=(party[rows[0]] != "me"
                          and not feats.automated[rows[0]]),
             waiting=_waiting(frame, rows, feats),
             events=[(t, party[i] == "me", feats.automated[i], feats.closing[i])
                     for i, t in zip(rows, times, strict=True) if not pd.isna(t)],
+            own_numbers={n for i in rows for n in feats.numbers[i]
+                         if n not in {_number_key(c) for c in feats.cited[i]}},
+            steps=[(t, step) for i, t in zip(rows, times, strict=True) if not pd.isna(t)
+                   and (step := _step(party[i] == "me", feats, i)) is not None],
         )
         counts: Counter[str] = Counter()
         for i in rows:
@@ -577,9 +649,13 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
                 conv.quoted = _shingles(_quoted_part(feats.texts[i]))
                 conv.mine = set(own)
                 conv.dates = set(_DATE_IN_TEXT.findall(feats.texts[i]))
+                conv.retelling = bool(_RETELLING.search(fold(text)))
         # What a conversation quotes of itself (a reply quoting the message it
         # answers) says nothing about other conversations.
         conv.quoted -= conv.shingles - conv.mine
+        conv.resent = set(conv.quoted)
+        conv.mine_whole = {i: set(own) for i, own in conv.by_message.items()
+                           if party[i] == "me"}
         raw_counts.append(counts)
         document_freq.update(counts.keys())
         shingle_freq.update(conv.shingles | conv.quoted)
@@ -604,6 +680,17 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
     return conversations
 
 
+def _step(mine: bool, feats: _Features, i: int) -> str | None:
+    """What message ``i`` does in its conversation (see :data:`STEP_KINDS`)."""
+    if mine:
+        return "reminder" if _is_reminder(feats.texts[i]) else "mine"
+    if feats.closing[i]:
+        return "closure"
+    if feats.automated[i]:
+        return None
+    return "notification" if feats.kinds[i] == "portal_notification" else "theirs"
+
+
 def _waiting(frame: pd.DataFrame, rows: Sequence[int], feats: _Features) -> bool:
     """True when the conversation's last human message is mine (I await an answer)."""
     for i in reversed(rows):
@@ -623,20 +710,44 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                         feats: _Features, groups: _Groups, unite: LinkFunction,
                         timezone: str = "Europe/Paris") -> None:
     """Link later conversations to earlier ones, strongest signal first."""
+    sent = frame["sent_at"].tolist()
+    # First pass: what each conversation explicitly points to (a ticket number
+    # it cites, a message it quotes). Known for every conversation before any
+    # heuristic runs, so that a reopening by similarity can be ruled out by a
+    # later conversation that explicitly continues the same case.
     by_number: dict[str, int] = {}
     shingle_index: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    conv_of_row = {i: x for x, conv in enumerate(conversations) for i in conv.rows}
-    parties = frame["party"].tolist()
-    sent = frame["sent_at"].tolist()
-    my_rows: dict[str, list[int]] = defaultdict(list)
+    explicit: list[tuple[int, str, dict[str, Any]] | None] = []
+    my_days: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    known_numbers: list[bool] = []
+    for x, conv in enumerate(conversations):
+        found: tuple[int, str, dict[str, Any]] | None = None
+        if (target := _by_reference(conv, by_number, x)) is not None:
+            found = (target[0], "ticket-reference", {"number": target[1]})
+        elif (quoted := (_by_quote(conv, conversations, shingle_index, frame, x, timezone)
+                         or _by_resent(conv, conversations, my_days, x))) is not None:
+            found = (quoted[0], "quote", {"words": quoted[1]})
+        explicit.append(found)
+        known_numbers.append(bool(conv.numbers & by_number.keys()))
+        for number in conv.numbers:
+            by_number.setdefault(number, x)
+        for i, own in conv.by_message.items():
+            for shingle in own:
+                shingle_index[shingle].append((x, i))
+        for i in conv.mine_whole:
+            if not pd.isna(sent[i]):
+                day = sent[i].tz_convert(timezone).strftime("%d/%m/%Y")
+                my_days[(conv.counterpart, day)].append((x, i))
+
+    rivals = _Rivals(conversations, explicit)
+    notified: dict[str, list[pd.Timestamp]] = defaultdict(list)
     for conv in conversations:
-        for i in conv.rows:
-            if parties[i] == "me" and not pd.isna(sent[i]):
-                my_rows[conv.counterpart].append(i)
-    for rows in my_rows.values():
-        rows.sort(key=lambda i: sent[i])
-    my_times = {cp: [sent[i] for i in rows] for cp, rows in my_rows.items()}
-    closed: list[tuple[pd.Timestamp, int]] = []
+        notified[conv.counterpart] += [t for t, step in conv.steps if step == "notification"]
+    for times in notified.values():
+        times.sort()
+    # Closures per counterpart, as (time, conversation); those too old to
+    # be reopened are dropped as conversations go by (starts only grow).
+    closed: dict[str, list[tuple[pd.Timestamp, int]]] = defaultdict(list)
     # Conversations of each case so far (by union-find root), kept up to date
     # as links are made: reopenings compare against whole cases.
     members: dict[int, list[int]] = {}
@@ -656,27 +767,30 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     for x, conv in enumerate(conversations):
         first = conv.rows[0]
         recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
-        target = _by_reference(conv, by_number, x)
-        if target is not None:
-            y, number = target
-            link(conversations[y].rows[0], first, "ticket-reference", number=number)
-        elif (quoted := _by_quote(conv, conversations, shingle_index, frame, x,
-                                  timezone)) is not None:
-            y, words = quoted
-            link(conversations[y].rows[0], first, "quote", words=words)
+        if (pointed := explicit[x]) is not None:
+            y, signal, params = pointed
+            link(conversations[y].rows[0], first, signal, **params)
         elif conv.notice_only:
-            follows = _by_next_reply(conv, conversations, conv_of_row, my_rows, my_times,
-                                     feats.texts, x)
-            if follows is None:
+            if conv.notice_kind == "portal_notification":
+                follows = _by_notification(conv, conversations, recent,
+                                           notified[conv.counterpart])
+            else:
                 follows = _by_recency(conv, conversations, recent)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
-        elif (conv.answer_like and conv.kind != "contractor"
-              and not conv.numbers & by_number.keys()
+        elif (conv.numbered_notice and not known_numbers[x]
+              and (unnumbered := _by_notification(conv, conversations, recent,
+                                                  notified[conv.counterpart],
+                                                  unnumbered=True)) is not None):
+            # A notice under a number never seen before (no acknowledgement
+            # came): the request it is about is one still without a number.
+            link(conversations[unnumbered].rows[0], first, "new-number",
+                 number=min(conv.own_numbers))
+        elif (conv.answer_like and conv.kind != "contractor" and not known_numbers[x]
               and (answered := _by_waiting(conv, conversations, frame, recent)) is not None):
             link(conversations[answered].rows[0], first, "answer")
-        elif (reopened := _by_reopening(conv, conversations, closed, groups, members)
-              ) is not None:
+        elif (reopened := _by_reopening(conv, conversations, closed, groups, members,
+                                        rivals, x)) is not None:
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
@@ -686,12 +800,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             # not open a programme carries on the one before.
             y, days = followed
             link(conversations[y].rows[0], first, "follow-up", days=days)
-        for number in conv.numbers:
-            by_number.setdefault(number, x)
-        for i, own in conv.by_message.items():
-            for shingle in own:
-                shingle_index[shingle].append((x, i))
-        closed.extend((t, x) for t in conv.closures if not pd.isna(t))
+        closed[conv.counterpart].extend((t, x) for t in conv.closures if not pd.isna(t))
         root = groups.find(first)
         members.setdefault(root, []).append(x)
         earlier[conv.counterpart].insert(0, x)
@@ -718,7 +827,7 @@ class _Recent:
 def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
                   ) -> tuple[int, str] | None:
     for number in conv.cited:
-        y = by_number.get(number)
+        y = by_number.get(_number_key(number))
         if y is not None and y != x:
             return y, number
     return None
@@ -764,26 +873,79 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
     return best[1], best[2] + QUOTE_WORDS - 1
 
 
-def _by_next_reply(conv: _Conversation, conversations: Sequence[_Conversation],
-                   conv_of_row: Mapping[int, int], my_rows: Mapping[str, list[int]],
-                   my_times: Mapping[str, list[pd.Timestamp]], texts: Sequence[str],
-                   x: int) -> int | None:
-    """For a portal notification: the conversation I next wrote in, when I
-    did so soon after it (having read the advisor's answer in the portal)."""
-    if conv.notice_kind != "portal_notification" or pd.isna(conv.start):
+def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
+               my_days: Mapping[tuple[str, str], list[tuple[int, int]]], x: int
+               ) -> tuple[int, int] | None:
+    """The earlier conversation whose message of mine this one re-sends:
+    "mon message du 06/06/2022" with that day's message quoted below it.
+
+    Stock wording (a sentence every such request uses, a signature) does not
+    make a quote for :func:`_by_quote`; here the date written in the text
+    names the message, so its whole text found again is enough.
+    """
+    best: tuple[float, int, int] | None = None
+    for day in conv.dates:
+        for y, i in my_days.get((conv.counterpart, day), ()):
+            if y >= x:
+                continue
+            own = conversations[y].mine_whole[i]
+            if len(own) < QUOTE_MIN_SHINGLES:
+                continue
+            found = len(own & conv.resent)
+            coverage = found / len(own)
+            if coverage >= QUOTE_MIN_COVERAGE and (best is None or (coverage, y) > best[:2]):
+                best = (coverage, y, found)
+    if best is None:
         return None
-    rows = my_rows.get(conv.counterpart, [])
-    times = my_times.get(conv.counterpart, [])
-    for k in range(bisect_right(times, conv.start), len(rows)):
-        if times[k] - conv.start > NEXT_REPLY_WINDOW:
-            return None
-        i = rows[k]
-        if texts[i] and _is_reminder(texts[i]):
-            # A reminder says the other conversation is still unanswered.
+    return best[1], best[2] + QUOTE_WORDS - 1
+
+
+def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation],
+                     recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
+                     unnumbered: bool = False) -> int | None:
+    """The conversation a notice that names none belongs to, among those with
+    its counterpart active in the last :data:`NOTICE_WINDOW`.
+
+    A portal notification is an answer given in the portal: it belongs to a
+    conversation awaiting an answer, and what happened next in each tells
+    which. I wrote again in it soon after (having read the answer; unless
+    another notification came first, which I may be answering), or it was
+    closed within days (answered, then closed); one first chased by my
+    reminder was still unanswered, and one answered by mail first was not
+    the one. The sooner the sign, the stronger. ``notified`` are the times
+    of that counterpart's portal notifications, in order.
+    A closure reads the same, preferring a conversation still open.
+    With ``unnumbered``, only conversations filed under no ticket number
+    are candidates (the notice carries a number never seen before).
+    """
+    if pd.isna(conv.start):
+        return None
+    closure = conv.notice_kind in CLOSING_KINDS or conv.notice_kind is None
+    best: tuple[bool, int, float, pd.Timestamp, int] | None = None
+    for y in recent:
+        prev = conversations[y]
+        if unnumbered and prev.own_numbers:
             continue
-        y = conv_of_row[i]
-        return y if y < x else None
-    return None
+        last, waiting, closed = prev.state_at(conv.start)
+        if last is None or conv.start - last > NOTICE_WINDOW:
+            continue
+        evidence, soon = 1, 0.0
+        following = prev.next_step(conv.start)
+        if following is not None and not closure:
+            when, step = following
+            after = when - conv.start
+            if step == "mine" and after <= NEXT_REPLY_WINDOW:
+                meanwhile = (bisect_left(notified, when) - bisect_right(notified, conv.start)) > 0
+                evidence = 1 if meanwhile else 3 if after <= QUICK_REPLY else 2
+            elif step == "closure":
+                evidence = 2 if after <= ANSWERED_CLOSURE else 1
+            elif step != "mine":
+                evidence = 0
+            soon = -after.total_seconds() if evidence > 1 else 0.0
+        key = (waiting and not closed, evidence, soon, last, y)
+        if best is None or key > best:
+            best = key
+    return best[-1] if best else None
 
 
 def _is_reminder(body: str) -> bool:
@@ -906,17 +1068,24 @@ def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation],
 
 
 def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
-                  closed: Sequence[tuple[pd.Timestamp, int]], groups: _Groups,
-                  members: Mapping[int, list[int]]) -> tuple[int, float, int] | None:
+                  closed: dict[str, list[tuple[pd.Timestamp, int]]], groups: _Groups,
+                  members: Mapping[int, list[int]], rivals: _Rivals,
+                  x: int) -> tuple[int, float, int] | None:
     """The case this conversation reopens: one with the same counterpart whose
     latest closure came shortly before it, that nothing has continued since,
     and whose vocabulary (all its conversations together) is close enough.
-    The longer the gap, the closer the vocabulary must be."""
-    if pd.isna(conv.start):
+    The longer the gap, the closer the vocabulary must be.
+
+    A citizen opens one request at a time on a matter: when another
+    conversation starts while this one is still open and continues the same
+    case explicitly (citing its number, quoting it), that one is the case's
+    continuation and this one is not."""
+    if pd.isna(conv.start) or not conv.opened_by_me:
         return None
-    candidates = {groups.find(conversations[y].rows[0]) for t, y in closed
-                  if conversations[y].counterpart == conv.counterpart
-                  and t - timedelta(hours=1) <= conv.start <= t + REOPEN_WINDOW}
+    live = [(t, y) for t, y in closed[conv.counterpart] if conv.start <= t + REOPEN_WINDOW]
+    closed[conv.counterpart] = live
+    candidates = {groups.find(conversations[y].rows[0]) for t, y in live
+                  if t - timedelta(hours=1) <= conv.start}
     best: tuple[float, int, float, int] | None = None
     for root in candidates:
         case = [conversations[y] for y in members.get(root, ())]
@@ -927,26 +1096,76 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
                      and m.start > last_closure]
         if restarted or not last_closure - timedelta(hours=1) <= conv.start:
             continue
-        gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
-        needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(0.0, gap_days - REOPEN_GRACE_DAYS)
-        summed: dict[str, float] = defaultdict(float)
-        for m in case:
-            for term, weight in m.vector.items():
-                summed[term] += weight
-        norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
-        score = _cosine(conv.vector, {t: w / norm for t, w in summed.items()})
-        if conv.subject_key and any(conv.subject_key == m.subject_key for m in case):
-            # Starting again under the very subject of before is the
-            # citizen's own way of saying "same matter".
-            score += SAME_SUBJECT_BONUS
-        if score < needed:
+        found = _reopen_score(conv, case, last_closure)
+        if found is None:
             continue
-        margin = score - needed
+        score, margin, gap_days = found
+        if rivals.outdone(x, members.get(root, ()), last_closure):
+            continue
         if best is None or margin > best[0]:
             best = (margin, min(members[root]), score, int(gap_days))
     if best is None:
         return None
     return best[1], best[2], best[3]
+
+
+def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
+                  last_closure: pd.Timestamp) -> tuple[float, float, float] | None:
+    """``(similarity, margin over the threshold, days since the closure)`` of
+    ``conv`` as a reopening of ``case``, or None below the threshold."""
+    gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
+    needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(0.0, gap_days - REOPEN_GRACE_DAYS)
+    summed: dict[str, float] = defaultdict(float)
+    for m in case:
+        for term, weight in m.vector.items():
+            summed[term] += weight
+    norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
+    score = _cosine(conv.vector, {t: w / norm for t, w in summed.items()})
+    if conv.subject_key and any(conv.subject_key == m.subject_key for m in case):
+        # Starting again under the very subject of before is the
+        # citizen's own way of saying "same matter".
+        score += SAME_SUBJECT_BONUS
+    if conv.retelling:
+        score += RETELLING_BONUS
+    if score < needed:
+        return None
+    return score, score - needed, gap_days
+
+
+class _Rivals:
+    """Later conversations that may continue a case instead of the one
+    considered: those with the same counterpart that start while it is open."""
+
+    def __init__(self, conversations: Sequence[_Conversation],
+                 explicit: Sequence[tuple[int, str, dict[str, Any]] | None]) -> None:
+        self.conversations = conversations
+        self.explicit = explicit
+        self.by_counterpart: dict[str, list[int]] = defaultdict(list)
+        for x, conv in enumerate(conversations):
+            if not pd.isna(conv.start):
+                self.by_counterpart[conv.counterpart].append(x)
+        self.starts = {cp: [conversations[x].start for x in xs]
+                       for cp, xs in self.by_counterpart.items()}
+
+    def outdone(self, x: int, case_rows: Iterable[int], last_closure: pd.Timestamp) -> bool:
+        """Whether a conversation that starts after ``x`` and before ``x``'s
+        first closure continues the case explicitly."""
+        conv = self.conversations[x]
+        ends = min((t for t in conv.closures if not pd.isna(t)), default=None)
+        horizon = last_closure + REOPEN_WINDOW
+        if ends is not None:
+            horizon = min(horizon, ends)
+        inside = set(case_rows)
+        xs = self.by_counterpart.get(conv.counterpart, [])
+        starts = self.starts.get(conv.counterpart, [])
+        for k in range(bisect_right(starts, conv.start), bisect_left(starts, horizon)):
+            z = xs[k]
+            if z <= x:
+                continue
+            pointed = self.explicit[z]
+            if pointed is not None and pointed[0] in inside:
+                return True
+        return False
 
 
 def case_table(build: CaseBuild) -> pd.DataFrame:

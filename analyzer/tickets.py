@@ -501,7 +501,12 @@ _PREVIOUS_CUE = re.compile(
     r"(?:demande|ticket|dossier|r[ée]clamation|requ[êe]te|signalement)"
     r"|\b(?:ma|mon|notre)\s+(?:demande|ticket|dossier|r[ée]clamation|requ[êe]te)\s+"
     r"(?:pr[ée]c[ée]dente?|initiale?|ant[ée]rieure?|d[ée]j[àa]\s+\w+)"
+    # "au sujet de / concernant / après la clôture de ma demande n° …": the
+    # citizen names one of her own tickets, which can only be an earlier one.
+    r"|\b(?:au\s+sujet\s+de|concernant|[àa]\s+propos\s+de|cl[ôo]ture\s+de|relative?\s+[àa])"
+    r"\s+(?:ma|mon|notre)\s+(?:demande|ticket|dossier|r[ée]clamation|requ[êe]te|signalement)"
     r"|\b(?:my\s+|our\s+)?(?:previous|earlier|prior|original|old|closed)\s+(?:ticket|request|case)"
+    r"|\b(?:regarding|about|closure\s+of)\s+(?:my|our)\s+(?:ticket|request|case)"
     r"|\bfollowing\s+up\s+on\s+(?:my\s+)?(?:ticket|request|case)",
 )
 _LABELLED_TOKEN = re.compile(
@@ -516,7 +521,8 @@ _CLOSED_TICKET = re.compile(
 _PREVIOUS_KEYS = (
     "suite", "précédent", "precedent", "ancien", "derni", "premi", "initial", "antérieur",
     "anterieur", "déjà", "deja", "previous", "earlier", "prior", "original", "old ", "closed",
-    "following up",
+    "following up", "sujet", "concernant", "propos", "clôture", "cloture", "relati",
+    "regarding", "about", "closure",
 )  # fmt: skip
 _CLOSED_TICKET_KEYS = ("n°", "nº", "n °", "#", "num")
 # "réf." and "no." end with a dot but not a sentence.

@@ -5,7 +5,9 @@ For each mailbox it measures, each in a fresh process (so peak memory is that
 process's own):
 
 - ``analyzer import`` into a new store, then an unchanged re-import, then
-  ``analyzer cases --csv`` (threads and cases over the whole store);
+  ``analyzer cases --csv`` (threads and cases over the whole store) and
+  ``analyzer export`` (the pseudonymised union export: metrics, waits and the
+  three tables); the whole pipeline is import + cases + export;
 - a plain loop of mail-parser over the same messages (``parse_from_bytes``);
 - ``notmuch new`` on a copy of the mailbox (when notmuch is installed).
 
@@ -141,7 +143,10 @@ def main() -> None:
     runs: list[Run] = [timed("analyzer import", [*analyzer, "import", str(mailbox)], env=env),
                        timed("analyzer re-import (unchanged)",
                              [*analyzer, "import", str(mailbox)], env=env),
-                       timed("analyzer cases --csv", [*analyzer, "cases", "--csv"], env=env)]
+                       timed("analyzer cases --csv", [*analyzer, "cases", "--csv"], env=env),
+                       timed("analyzer export", [*analyzer, "export", "--out",
+                                                 str(work / "export"), "--key-file",
+                                                 str(work / "export.key")], env=env)]
     if not args.skip_mailparser:
         runs.append(timed("mail-parser loop",
                           [sys.executable, "-c", MAILPARSER_LOOP, str(mailbox)]))
@@ -156,12 +161,13 @@ def main() -> None:
     print(f"{'step':34} {'seconds':>9} {'msg/s':>10} {'peak MB':>9}")
     for run in runs:
         print(f"{run.name:34} {run.seconds:9.2f} {n / run.seconds:10.0f} {run.max_rss_mb:9.0f}")
-    pipeline = runs[0].seconds + runs[2].seconds
-    print(f"{'analyzer import + cases':34} {pipeline:9.2f} {n / pipeline:10.0f}")
+    pipeline = runs[0].seconds + runs[2].seconds + runs[3].seconds
+    print(f"{'pipeline (import + cases + export)':34} {pipeline:9.2f} {n / pipeline:10.0f}")
     by_name = {r.name: r for r in runs}
     for other in ("mail-parser loop", "notmuch new"):
         if other in by_name:
-            print(f"import + cases vs {other}: {by_name[other].seconds / pipeline:.1f}x faster")
+            print(f"pipeline vs {other}: {by_name[other].seconds / pipeline:.2f}x as fast; "
+                  f"import alone: {by_name[other].seconds / runs[0].seconds:.2f}x")
     print(f"store size: {store.stat().st_size / 1e6:.1f} MB; workdir {work}")
 
 

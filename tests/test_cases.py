@@ -381,10 +381,12 @@ def test_parties_and_automated_messages(scenario_scores: dict[str, Any]) -> None
 
 
 def test_case_grouping_scores(scenario_scores: dict[str, Any]) -> None:
-    # Measured on the evaluation seeds: 0.921 overall, every style >= 0.87.
-    # Issue 3 asks for 0.97 and 0.93: these floors only guard against
+    # Measured on the evaluation seeds: 0.947 overall; fr-portal 0.917,
+    # redmine 0.935, freshdesk 0.938, servicenow 0.939, contractor 0.957, the
+    # six other styles 1.0 (seeds 201-210, never tuned on: 0.956, fr-portal
+    # 0.932). Issue 3 asks for 0.97 and 0.93: these floors only guard against
     # regressions until the builder gets there.
     print({"overall": round(scenario_scores["overall"], 3),
            **{k: round(v, 3) for k, v in sorted(scenario_scores["styles"].items())}})
-    assert scenario_scores["overall"] >= 0.91
-    assert min(scenario_scores["styles"].values()) >= 0.87
+    assert scenario_scores["overall"] >= 0.94
+    assert min(scenario_scores["styles"].values()) >= 0.91
