@@ -33,9 +33,10 @@ signal                    meaning
 ``new-number``            a notice under a ticket number never seen before
                           (no acknowledgement came) joins the request that
                           still has no number
-``answer``                a counterpart's message with no ticket number and
-                          no reply header (sent from a portal) joins the
-                          conversation that was waiting for an answer
+``answer``                a counterpart's message with no known ticket
+                          number and no reply header (sent from a portal,
+                          "Votre demande") joins the conversation that was
+                          waiting for an answer
 ``follow-up``             a contractor's programme goes on in a new
                           conversation (a coach after the call centre) that
                           does not open a new programme
@@ -59,7 +60,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -69,7 +70,7 @@ import pandas as pd
 from analyzer.automation import classify_automation
 from analyzer.i18n import translate
 from analyzer.people import fold, sender_person
-from analyzer.subjects import is_boilerplate_subject, strip_reply_prefixes
+from analyzer.subjects import is_boilerplate_subject, normalize_subject, strip_reply_prefixes
 from analyzer.threader import ThreadInput, thread_messages
 from analyzer.tickets import (
     detect_previous_ticket_mentions,
@@ -119,6 +120,9 @@ ANSWERED_CLOSURE = timedelta(days=3)
 #: How far back notices, answers and follow-ups look for a conversation to
 #: attach to (the longest of their windows).
 RECENT_WINDOW = timedelta(days=45)
+#: Satisfaction surveys are sent a while after a closure (the next day, as a
+#: rule): a closure younger than this is less likely the one a survey is about.
+SURVEY_DELAY = timedelta(hours=12)
 #: How long a contractor's programme may stay silent between two conversations.
 CONTRACTOR_WINDOW = timedelta(days=30)
 # Wording of a contractor's first message of a programme (folded to ASCII).
@@ -164,6 +168,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _DATE_IN_TEXT = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
 _TICKET_TAG = re.compile(r"\[[^\]]*\]|\b(?:ticket|demande|request|case)\s*(?:n\s?°|#)\s*\S+", re.I)
 # Frequent words that say nothing about the matter (French and English).
+# Stock subjects of an answer to the citizen's request (normalised).
+_ANSWER_SUBJECTS = frozenset({"votre demande", "votre question", "votre message",
+                              "reponse a votre demande", "reponse a votre question",
+                              "reponse a votre message"})
 _STOPWORDS = frozenset([
     "a", "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "elle", "en",
     "et", "eux", "il", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "meme",
@@ -650,10 +658,13 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
                 conv.mine = set(own)
                 conv.dates = set(_DATE_IN_TEXT.findall(feats.texts[i]))
                 conv.retelling = bool(_RETELLING.search(fold(text)))
+        # A message of mine re-sent under its date is named by that date: all
+        # of its text counts, even sentences I repeat later in this
+        # conversation (re-explaining the matter once more).
+        conv.resent = set(conv.quoted)
         # What a conversation quotes of itself (a reply quoting the message it
         # answers) says nothing about other conversations.
         conv.quoted -= conv.shingles - conv.mine
-        conv.resent = set(conv.quoted)
         conv.mine_whole = {i: set(own) for i, own in conv.by_message.items()
                            if party[i] == "me"}
         raw_counts.append(counts)
@@ -754,6 +765,11 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     # Earlier conversations per counterpart, latest first, with their last
     # activity: notices and answers only look at recent ones.
     earlier: dict[str, list[int]] = defaultdict(list)
+    # Conversations a satisfaction survey has already been attached to.
+    surveyed: set[int] = set()
+    # Reopenings set aside for a rival, to check once every link is known.
+    deferred: dict[int, tuple[int, float, int]] = {}
+
     def link(a: int, b: int, signal: str, **params: Any) -> None:
         roots = {groups.find(a), groups.find(b)}
         unite(a, b, signal, **params)
@@ -775,7 +791,9 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                 follows = _by_notification(conv, conversations, recent,
                                            notified[conv.counterpart])
             else:
-                follows = _by_recency(conv, conversations, recent)
+                follows = _by_recency(conv, conversations, recent, surveyed)
+                if follows is not None and conv.notice_kind == "survey":
+                    surveyed.add(follows)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
         elif (conv.numbered_notice and not known_numbers[x]
@@ -790,7 +808,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
               and (answered := _by_waiting(conv, conversations, frame, recent)) is not None):
             link(conversations[answered].rows[0], first, "answer")
         elif (reopened := _by_reopening(conv, conversations, closed, groups, members,
-                                        rivals, x)) is not None:
+                                        rivals, x, deferred)) is not None:
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
@@ -804,6 +822,24 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         root = groups.find(first)
         members.setdefault(root, []).append(x)
         earlier[conv.counterpart].insert(0, x)
+    for x, (y, score, days) in deferred.items():
+        # Set aside because a later conversation continues the case while
+        # this one looked still open; its closure, though, came as a notice
+        # of its own, known only now. Closed before that rival started, it
+        # was the case's reopening after all (unless it joined another case).
+        conv = conversations[x]
+        root = groups.find(conv.rows[0])
+        others = [conversations[z] for z in members.get(root, ()) if z != x]
+        if any(not (m.notice_only or m.numbered_notice) for m in others):
+            continue
+        ends = min((t for m in [conv, *others] for t in m.closures
+                    if not pd.isna(t) and t >= conv.start), default=None)
+        # Rivals are looked for up to that closure only.
+        if ends is None or rivals.outdone(x, members.get(groups.find(
+                conversations[y].rows[0]), ()), ends - REOPEN_WINDOW, ends=ends):
+            continue
+        link(conversations[y].rows[0], conv.rows[0], "reopen-after-closure", days=days,
+             similarity=round(score, 2))
 
 
 class _Recent:
@@ -909,10 +945,11 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
     A portal notification is an answer given in the portal: it belongs to a
     conversation awaiting an answer, and what happened next in each tells
     which. I wrote again in it soon after (having read the answer; unless
-    another notification came first, which I may be answering), or it was
-    closed within days (answered, then closed); one first chased by my
-    reminder was still unanswered, and one answered by mail first was not
-    the one. The sooner the sign, the stronger. ``notified`` are the times
+    another notification came first, which I may be answering), or, a weaker
+    sign (a helpdesk also closes what it never answered), it was closed
+    within days; one first chased by my reminder was still unanswered, and
+    one answered by mail first was not the one. The sooner the sign, the
+    stronger. ``notified`` are the times
     of that counterpart's portal notifications, in order.
     A closure reads the same, preferring a conversation still open.
     With ``unnumbered``, only conversations filed under no ticket number
@@ -936,7 +973,7 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
             after = when - conv.start
             if step == "mine" and after <= NEXT_REPLY_WINDOW:
                 meanwhile = (bisect_left(notified, when) - bisect_right(notified, conv.start)) > 0
-                evidence = 1 if meanwhile else 3 if after <= QUICK_REPLY else 2
+                evidence = 1 if meanwhile else 4 if after <= QUICK_REPLY else 3
             elif step == "closure":
                 evidence = 2 if after <= ANSWERED_CLOSURE else 1
             elif step != "mine":
@@ -975,10 +1012,12 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or not waiting or closed or conv.start - last > NOTICE_WINDOW:
             continue
-        if conv.numbers and not _quotes_subject(frame.at[conv.rows[0], "subject"],
-                                                frame.at[prev.rows[0], "subject"]):
-            # A numbered message that does not repeat the request's subject
-            # opens a matter of its own (a control, a convocation).
+        subject = frame.at[conv.rows[0], "subject"]
+        if conv.numbers and not (_quotes_subject(subject, frame.at[prev.rows[0], "subject"])
+                                 or _names_my_request(subject)):
+            # A numbered message that neither repeats the request's subject
+            # nor is titled as an answer to it opens a matter of its own (a
+            # control, a convocation).
             continue
         same_subject = bool(conv.subject_key) and conv.subject_key == prev.subject_key
         # An answer that opens a ticket answers a request that had none yet.
@@ -1021,6 +1060,19 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
     return best[1], int((conv.start - best[0]).total_seconds() // 86400)
 
 
+def _names_my_request(subject: str) -> bool:
+    """Whether a subject is the stock title of an answer to a request of
+    mine ("Votre demande", "Réponse à votre demande"), as an advisor's tool
+    writes it instead of repeating the request's subject.
+
+    >>> _names_my_request("Votre demande")
+    True
+    >>> _names_my_request("Mon dossier de contrôle - demande n° 204100760")
+    False
+    """
+    return normalize_subject(subject) in _ANSWER_SUBJECTS
+
+
 def _quotes_subject(answer: str, request: str) -> bool:
     """Whether a helpdesk's subject repeats the request's, as ticket systems
     do ("[RSA #0001971] Nouveau suivi Ma demande" for "Ma demande").
@@ -1041,36 +1093,41 @@ def _quotes_subject(answer: str, request: str) -> bool:
 
 
 def _by_recency(conv: _Conversation, conversations: Sequence[_Conversation],
-                recent: Iterable[int]) -> int | None:
+                recent: Iterable[int], surveyed: Container[int] = ()) -> int | None:
     """The same counterpart's conversation a notice follows.
 
-    A survey follows a closure; a portal notification usually answers a
-    conversation that awaits an answer; anything else follows the latest
-    activity with that counterpart.
+    A survey follows a closure: the latest one sent at least
+    :data:`SURVEY_DELAY` before it (surveys come the next day, as a rule),
+    preferring a closure no survey has followed yet (``surveyed``); a portal
+    notification usually answers a conversation that awaits an answer;
+    anything else follows the latest activity with that counterpart.
     """
     if pd.isna(conv.start):
         return None
-    candidates: list[tuple[bool, pd.Timestamp, int]] = []
+    candidates: list[tuple[bool, bool, pd.Timestamp, int]] = []
     for y in recent:
         prev = conversations[y]
         if conv.notice_kind == "survey":
             before = [t for t in prev.closures if not pd.isna(t) and t <= conv.start]
-            last = max(before) if before else None
-            preferred = True
+            aged = [t for t in before if conv.start - t >= SURVEY_DELAY]
+            last = max(aged or before) if before else None
+            preferred, second = bool(aged), y not in surveyed
         else:
             last, waiting, _ = prev.state_at(conv.start)
             preferred = waiting if conv.notice_kind == "portal_notification" else True
+            second = True
         if last is not None and conv.start - last <= NOTICE_WINDOW:
-            candidates.append((preferred, last, y))
+            candidates.append((preferred, second, last, y))
     if not candidates:
         return None
-    return max(candidates)[2]
+    return max(candidates)[-1]
 
 
 def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
                   closed: dict[str, list[tuple[pd.Timestamp, int]]], groups: _Groups,
                   members: Mapping[int, list[int]], rivals: _Rivals,
-                  x: int) -> tuple[int, float, int] | None:
+                  x: int, deferred: dict[int, tuple[int, float, int]] | None = None
+                  ) -> tuple[int, float, int] | None:
     """The case this conversation reopens: one with the same counterpart whose
     latest closure came shortly before it, that nothing has continued since,
     and whose vocabulary (all its conversations together) is close enough.
@@ -1079,7 +1136,10 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     A citizen opens one request at a time on a matter: when another
     conversation starts while this one is still open and continues the same
     case explicitly (citing its number, quoting it), that one is the case's
-    continuation and this one is not."""
+    continuation and this one is not. Such a case set aside is noted in
+    ``deferred`` (the best one, as ``(conversation, similarity, days)``):
+    whether this one was still open is known only when its closure notice,
+    which may come as a conversation of its own, has been placed."""
     if pd.isna(conv.start) or not conv.opened_by_me:
         return None
     live = [(t, y) for t, y in closed[conv.counterpart] if conv.start <= t + REOPEN_WINDOW]
@@ -1087,6 +1147,7 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     candidates = {groups.find(conversations[y].rows[0]) for t, y in live
                   if t - timedelta(hours=1) <= conv.start}
     best: tuple[float, int, float, int] | None = None
+    set_aside: tuple[float, int, float, int] | None = None
     for root in candidates:
         case = [conversations[y] for y in members.get(root, ())]
         if not any(m.closures for m in case):
@@ -1101,10 +1162,14 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
             continue
         score, margin, gap_days = found
         if rivals.outdone(x, members.get(root, ()), last_closure):
+            if set_aside is None or margin > set_aside[0]:
+                set_aside = (margin, min(members[root]), score, int(gap_days))
             continue
         if best is None or margin > best[0]:
             best = (margin, min(members[root]), score, int(gap_days))
     if best is None:
+        if set_aside is not None and deferred is not None:
+            deferred[x] = set_aside[1:]
         return None
     return best[1], best[2], best[3]
 
@@ -1147,11 +1212,14 @@ class _Rivals:
         self.starts = {cp: [conversations[x].start for x in xs]
                        for cp, xs in self.by_counterpart.items()}
 
-    def outdone(self, x: int, case_rows: Iterable[int], last_closure: pd.Timestamp) -> bool:
+    def outdone(self, x: int, case_rows: Iterable[int], last_closure: pd.Timestamp,
+                ends: pd.Timestamp | None = None) -> bool:
         """Whether a conversation that starts after ``x`` and before ``x``'s
-        first closure continues the case explicitly."""
+        first closure (``ends`` when known from elsewhere) continues the
+        case explicitly."""
         conv = self.conversations[x]
-        ends = min((t for t in conv.closures if not pd.isna(t)), default=None)
+        if ends is None:
+            ends = min((t for t in conv.closures if not pd.isna(t)), default=None)
         horizon = last_closure + REOPEN_WINDOW
         if ends is not None:
             horizon = min(horizon, ends)

@@ -32,7 +32,9 @@ def corpora_dir() -> Path:
         if os.environ.get("CI"):
             pytest.fail(f"third-party corpora not found at {path} (required in CI)")
         pytest.skip(f"third-party corpora not found at {path}")
-    return path
+    # Resolved as the importer resolves the paths it is given (the folder may
+    # be reached through a symbolic link), so that paths compare equal.
+    return path.resolve()
 
 
 @pytest.fixture(scope="session")

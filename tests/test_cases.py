@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from analyzer import synthetic
 from analyzer.analysis import Analysis
-from analyzer.cases import _quotes_subject, _starts_programme, case_id_for
+from analyzer.cases import _names_my_request, _quotes_subject, _starts_programme, case_id_for
 from analyzer.cli import cli
 from analyzer.config import load_config, parse_config
 from analyzer.discover import discover
@@ -151,6 +151,73 @@ def test_messages_with_no_counterpart_belong_to_no_case(tmp_path: Path) -> None:
     messages = _build(tmp_path, files)
     assert pd.isna(messages.loc["m9@x", "case_id"])
     assert messages.loc["m9@x", "thread_id"] == messages.loc["m1@x", "thread_id"]
+
+
+def test_resent_message_counts_even_when_retold_later(tmp_path: Path) -> None:
+    # The new conversation re-sends the first message under its date, and a
+    # later message of it tells the matter once more in the same words: the
+    # re-sent message is still named by its date.
+    files = closed_ticket_then_new_request()
+    quoted = "".join(f"> {line}\n" for line in SITUATION.splitlines())
+    files["4.a:2,S"] = _msg(4, ME, "contact@francetravail.fr", "Relance", 20,
+                            "Bonjour,\n\nJe vous renvoie ci-dessous mon message du "
+                            f"06/11/2023, toujours sans réponse.\n\nJulie Moreau\n\n{quoted}")
+    files["5.a:2,S"] = _msg(5, ME, "contact@francetravail.fr", "Re: Relance", 23,
+                            SITUATION, in_reply_to="<m4@x>", references="<m4@x>")
+    write_maildir(tmp_path / "mail", files)
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [tmp_path / "mail"], CONFIG, workers=1)
+        analysis = Analysis(store, CONFIG)
+        messages = analysis.messages().set_index("message_id")
+        links = analysis.links().set_index("to_message_id")
+    assert messages.loc["m4@x", "case_id"] == messages.loc["m1@x", "case_id"]
+    assert links.loc["m4@x", "signal"] == "quote"
+
+
+def test_survey_follows_the_closure_of_the_day_before(tmp_path: Path) -> None:
+    # Two requests closed ten hours apart, then a survey naming neither: it
+    # is about the closure of the day before, not the one of a few hours ago.
+    def at(n: int, sender: str, to: str, subject: str, when: str, body: str,
+           **extra: Any) -> bytes:
+        return message(message_id=f"<m{n}@x>", sender=sender, to=to, subject=subject,
+                       date=f"{when} +0100", body=body, **extra)
+
+    other = ("Bonjour,\n\nJ'ai déménagé à Lyon, voici ma nouvelle adresse postale pour "
+             "les courriers.\n\nJulie Moreau\n")
+    files = {
+        "1.a:2,S": at(1, ME, "contact@francetravail.fr", "Ouverture de droits SCOP",
+                      "Mon, 06 Nov 2023 10:00:00", SITUATION),
+        "2.a:2,S": at(2, AGENCY, ME, "RE: [Demande n° 2023-000111] Ouverture de droits SCOP",
+                      "Tue, 14 Nov 2023 10:00:00", "Bonjour,\n\nMerci d'envoyer votre "
+                      "Kbis.\n\nNadia Benali\n", in_reply_to="<m1@x>", references="<m1@x>"),
+        "3.a:2,S": at(3, NOREPLY, ME, "Votre demande n° 2023-000111 a été clôturée",
+                      "Wed, 15 Nov 2023 10:00:00", CLOSED),
+        "4.a:2,S": at(4, ME, "contact@francetravail.fr", "Changement d'adresse",
+                      "Wed, 08 Nov 2023 10:00:00", other),
+        "5.a:2,S": at(5, AGENCY, ME, "RE: [Demande n° 2023-000222] Changement d'adresse",
+                      "Thu, 09 Nov 2023 10:00:00", "Bonjour,\n\nC'est noté.\n\nNadia "
+                      "Benali\n", in_reply_to="<m4@x>", references="<m4@x>"),
+        "6.a:2,S": at(6, NOREPLY, ME, "Votre demande n° 2023-000222 a été clôturée",
+                      "Wed, 15 Nov 2023 20:00:00", CLOSED.replace("111", "222")),
+        "7.a:2,S": at(7, "France Travail <enquete@francetravail.fr>", ME,
+                      "Votre avis sur nos services", "Thu, 16 Nov 2023 01:00:00",
+                      "Bonjour,\n\nComment évalueriez-vous le traitement de votre "
+                      "demande ?\n\nFrance Travail\n"),
+    }
+    messages = _build(tmp_path, files)
+    assert messages.loc["m4@x", "case_id"] != messages.loc["m1@x", "case_id"]
+    assert messages.loc["m7@x", "automation_kind"] == "survey"
+    assert messages.loc["m7@x", "case_id"] == messages.loc["m1@x", "case_id"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [("Votre demande", True), ("RE : Réponse à votre demande", True),
+     ("Mon dossier de contrôle - demande n° 204100760", False),
+     ("Votre rendez-vous du 12 mars", False)],
+)
+def test_names_my_request(subject: str, expected: bool) -> None:
+    assert _names_my_request(subject) is expected
 
 
 @pytest.mark.parametrize(
@@ -381,11 +448,12 @@ def test_parties_and_automated_messages(scenario_scores: dict[str, Any]) -> None
 
 
 def test_case_grouping_scores(scenario_scores: dict[str, Any]) -> None:
-    # Measured on the evaluation seeds: 0.947 overall; fr-portal 0.917,
+    # Measured on the evaluation seeds: 0.948 overall; fr-portal 0.920,
     # redmine 0.935, freshdesk 0.938, servicenow 0.939, contractor 0.957, the
-    # six other styles 1.0 (seeds 201-210, never tuned on: 0.956, fr-portal
-    # 0.932). Issue 3 asks for 0.97 and 0.93: these floors only guard against
-    # regressions until the builder gets there.
+    # six other styles 1.0 (seeds 201-210, never tuned on: 0.956, lowest
+    # zammad 0.934 and fr-portal 0.935; seeds 301-305: 0.984). Issue 3 asks
+    # for 0.97 and 0.93: these floors only guard against regressions until
+    # the builder gets there.
     print({"overall": round(scenario_scores["overall"], 3),
            **{k: round(v, 3) for k, v in sorted(scenario_scores["styles"].items())}})
     assert scenario_scores["overall"] >= 0.94
