@@ -493,8 +493,13 @@ class Store:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+# One encoder for every row: json.dumps with options builds a new one per
+# call, which costs more than encoding the small lists stored per message.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return "[]" if isinstance(value, list) and not value else _ENCODE(value)
 
 
 def _insert_body(conn: sqlite3.Connection, rowid: int | None, raw: bytes,
