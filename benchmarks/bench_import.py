@@ -135,7 +135,9 @@ def main() -> None:
     mailbox = generate(work / "mail", args.messages, args.format, args.worst_case, args.seed)
     print(f"generated {args.messages} messages ({args.format}"
           f"{', worst case' if args.worst_case else ''}) in {time.perf_counter() - started:.1f} s")
-    config = (mailbox if mailbox.is_dir() else mailbox.parent) / "analyzer.toml"
+    # Beside an mbox file, the generator names the config after it.
+    config = mailbox / "analyzer.toml" if mailbox.is_dir() else \
+        mailbox.with_name(mailbox.name + ".analyzer.toml")
     store = work / "store.sqlite"
     env = {**os.environ, "ANALYZER_CONFIG": str(config), "ANALYZER_STORE": str(store)}
     analyzer = [sys.executable, "-m", "analyzer"]
