@@ -184,6 +184,13 @@ def case_timeline(messages: pd.DataFrame, waits: pd.DataFrame, case_id: str, *,
     end = (pd.Timestamp(as_of).tz_convert(timezone).tz_localize(None) if as_of is not None
            else (dated["local"].max() if len(dated) else None))
     closures = set(dated.loc[dated["is_closure"].astype(bool), "message_id"])
+    # A wait still open today can be years long beside an exchange of weeks:
+    # its bar is cut a little after the last message, its full age written on
+    # it, so that the exchange itself stays readable.
+    horizon = None
+    if len(dated):
+        last = dated["local"].max()
+        horizon = last + max((last - dated["local"].min()) * 0.3, pd.Timedelta(days=21))
     for wait in case_waits.itertuples():
         if wait.responder not in y_of:
             continue
@@ -197,12 +204,16 @@ def case_timeline(messages: pd.DataFrame, waits: pd.DataFrame, case_id: str, *,
             continue
         y = y_of[wait.responder]
         side = "me" if wait.responder == "me" else wait.responder
+        days = (stop - start).total_seconds() / DAY
+        cut = bool(wait.is_open) and horizon is not None and stop > horizon
+        if cut:
+            stop = horizon
         ax.barh(y - 0.22, (stop - start).total_seconds() / DAY, left=start, height=0.14,
                 color=COLOURS[side], alpha=0.45, hatch="///" if wait.is_open else None,
                 edgecolor=COLOURS[side], linewidth=0.5, gid="waits")
-        days = (stop - start).total_seconds() / DAY
         if wait.responder != "me" and days >= 1:
-            ax.annotate(_t("chart.days_taken", lang, days=_number(days, lang, 0)),
+            label = "chart.days_open" if cut else "chart.days_taken"
+            ax.annotate(_t(label, lang, days=_number(days, lang, 0)),
                         (start + (stop - start) / 2, y - 0.36), ha="center", va="top",
                         fontsize=7, color=COLOURS[side], zorder=6,
                         # Closure lines cross the bars: keep the figure readable.

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import matplotlib.dates as mdates
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from matplotlib.collections import PathCollection
@@ -199,3 +201,19 @@ def test_docstring_examples() -> None:
 
     # CI runs plain pytest, without --doctest-modules.
     assert doctest.testmod(charts).failed == 0
+
+
+def test_a_wait_open_for_years_does_not_squeeze_the_exchange(frames: Frames) -> None:
+    # Read in 2026, the 2023-24 case's last wait on the agency has been open
+    # for years: its bar is cut after the last message, its age written on it.
+    as_of = datetime(2026, 12, 3, tzinfo=UTC)
+    fig = charts.case_timeline(frames.messages, frames.waits, STATUS, as_of=as_of, lang="en")
+    rows = frames.messages[frames.messages["case_id"] == STATUS]
+    first, last = rows["sent_at"].min(), rows["sent_at"].max()
+    right = mdates.num2date(fig.axes[0].get_xlim()[1])
+    assert right.replace(tzinfo=UTC) < last + max((last - first) * 0.4, pd.Timedelta(days=30))
+    (open_wait,) = frames.waits[(frames.waits["case_id"] == STATUS)
+                                & frames.waits["is_open"]].itertuples()
+    days = (as_of - open_wait.asked_at).total_seconds() / 86400
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert f"{days:,.0f} d, still unanswered →" in texts
