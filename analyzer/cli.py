@@ -225,7 +225,8 @@ def _open_analysis(settings: Settings, paths: tuple[Path, ...]) -> tuple[Any, Pa
         title = ", ".join(p.name or str(p) for p in paths)
     else:
         store_path = settings.store_path(default_store)
-        title = str(store_path)
+        # Whose mail it is, rather than where the store lies (printed below it).
+        title = ", ".join(config.me) or str(store_path)
     return Analysis(Store.open(store_path), config), store_path, title
 
 

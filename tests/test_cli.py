@@ -39,6 +39,18 @@ def test_second_report_reads_nothing(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
 
 
+def test_report_of_the_store_is_titled_with_whose_mail_it_is(tmp_path: Path) -> None:
+    store = str(tmp_path / "s.sqlite")
+    config = str(SAMPLE_MAILBOX / "analyzer.toml")
+    run("--lang", "en", "--store", store, "--config", config, "import", str(SAMPLE_MAILBOX))
+    code, out, _ = run("--lang", "en", "--store", store, "--config", config, "report",
+                       "--as-of", "2024-03-01")
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "analyzer report — julie.moreau@exemple-perso.fr, j.moreau@exemple-perso.fr",
+        f"Store: {store}"]
+
+
 def test_import_prints_summary(tmp_path: Path) -> None:
     write_maildir(tmp_path / "mail", {"1.x:2,S": message()})
     (tmp_path / "mail" / "notes.csv").write_text("a,b\n")
