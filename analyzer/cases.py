@@ -328,7 +328,7 @@ class _Conversation:
 
     def next_step(self, moment: pd.Timestamp) -> tuple[pd.Timestamp, str] | None:
         """The first step strictly after ``moment``, if any."""
-        k = bisect_right([t for t, _ in self.steps], moment)
+        k = bisect_right(self.steps, moment, key=lambda step: step[0])
         return self.steps[k] if k < len(self.steps) else None
 
 
@@ -635,8 +635,8 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
             waiting=_waiting(frame, rows, feats),
             events=[(t, party[i] == "me", feats.automated[i], feats.closing[i])
                     for i, t in zip(rows, times, strict=True) if not pd.isna(t)],
-            own_numbers={n for i in rows for n in feats.numbers[i]
-                         if n not in {_number_key(c) for c in feats.cited[i]}},
+            own_numbers=set().union(*(feats.numbers[i] - {_number_key(c) for c in feats.cited[i]}
+                                      for i in rows)),
             steps=[(t, step) for i, t in zip(rows, times, strict=True) if not pd.isna(t)
                    and (step := _step(party[i] == "me", feats, i)) is not None],
         )

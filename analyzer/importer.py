@@ -132,8 +132,7 @@ def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
             # The full parse refused a message beyond its bounds (parse.LIMIT):
             # say so among the message's problems, where every reader of the
             # store sees it, not only in the body's defects.
-            headers.problems.extend(d for d in body.defects
-                                    if d.startswith(LIMIT) and d not in headers.problems)
+            headers.problems.extend(d for d in body.limits if d not in headers.problems)
         if broken is None:
             # A message cut or not fully parsed because of its size or shape
             # is reported like an unreadable one: stored raw, listed.
@@ -397,9 +396,8 @@ def refresh_bodies(store: Store, config: Config) -> int:
             store.add_body(row["id"], raw, body)
             # As at import: a full parse refused for the message's size or
             # shape is recorded among its problems.
-            limits = [d for d in body.defects if d.startswith(LIMIT)]
-            if limits:
-                store.add_problems(row["id"], limits)
+            if body.limits:
+                store.add_problems(row["id"], body.limits)
             done += 1
             break
     if complete:

@@ -332,18 +332,18 @@ def pst_units(path: str) -> Iterator[Unit]:
     Outlook compacts the file), also kept as the unit's ``offset`` so that
     :func:`read_pst_unit` finds the item again.
     """
-    for identifier, folder, message in _pst_index(path)[1].values():
+    for identifier, (folder, message) in _pst_index(path).items():
         yield Unit("pst", path, path, f"pst:{path}#{identifier}", folder, offset=identifier,
                    delivered_hint=_iso(_utc(message.delivery_time)))
 
 
 def read_pst_unit(path: str, identifier: int) -> bytes:
     """The RFC 822 bytes of the item ``identifier`` of the archive ``path``."""
-    entry = _pst_index(path)[1].get(identifier)
+    entry = _pst_index(path).get(identifier)
     if entry is None:
         raise UnreadableItem(f"{path}: no item {identifier}")
     try:
-        return to_rfc822(_pff_item(entry[2]))
+        return to_rfc822(_pff_item(entry[1]))
     except OSError:
         raise
     except Exception as exc:  # a damaged item; the others stay readable
@@ -354,15 +354,16 @@ def read_pst_unit(path: str, identifier: int) -> bytes:
 # after the other, and opening and walking it again for each would cost the
 # whole walk per message. The process id is part of the key because forked
 # import workers must not share the parent's file offset.
-_open_archive: tuple[tuple[str, int, int, int], Any, dict[int, tuple[int, str, Any]]] | None = None
+_open_archive: tuple[tuple[str, int, int, int], Any, dict[int, tuple[str, Any]]] | None = None
 
 
-def _pst_index(path: str) -> tuple[Any, dict[int, tuple[int, str, Any]]]:
+def _pst_index(path: str) -> dict[int, tuple[str, Any]]:
+    """The archive's mail items by identifier, as (folder, item)."""
     global _open_archive
     stat = os.stat(path)
     key = (path, stat.st_size, stat.st_mtime_ns, os.getpid())
     if _open_archive is not None and _open_archive[0] == key:
-        return _open_archive[1], _open_archive[2]
+        return _open_archive[2]
     require("pst", path)
     import pypff
 
@@ -375,17 +376,17 @@ def _pst_index(path: str) -> tuple[Any, dict[int, tuple[int, str, Any]]]:
         archive.open(path)
     except OSError as exc:
         raise UnreadableItem(f"{path}: {exc}") from exc
-    index: dict[int, tuple[int, str, Any]] = {}
+    index: dict[int, tuple[str, Any]] = {}
     _walk_folder(archive.get_root_folder(), [], index)
     _open_archive = (key, archive, index)
-    return archive, index
+    return index
 
 
-def _walk_folder(folder: Any, names: list[str], index: dict[int, tuple[int, str, Any]]) -> None:
+def _walk_folder(folder: Any, names: list[str], index: dict[int, tuple[str, Any]]) -> None:
     shown = "/".join(names)
     for message in folder.sub_messages:
         if is_mail(_pff_string(message, _MESSAGE_CLASS)):
-            index[message.identifier] = (message.identifier, shown, message)
+            index[message.identifier] = (shown, message)
     for sub in folder.sub_folders:
         name = sub.name or ""
         top = not names and name.lower() in _TOP_FOLDERS

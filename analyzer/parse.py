@@ -106,6 +106,12 @@ class ParsedBody:
     attachments: list[dict[str, Any]]
     defects: list[str]
 
+    @property
+    def limits(self) -> list[str]:
+        """The defects saying the full parse was refused for the message's size
+        or shape (those starting with :data:`LIMIT`)."""
+        return [d for d in self.defects if d.startswith(LIMIT)]
+
 
 def split_header_block(raw: bytes) -> tuple[bytes, int]:
     """The header block of ``raw`` and the offset where the body starts.

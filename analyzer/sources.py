@@ -184,8 +184,8 @@ def from_line_date(line: bytes) -> str | None:
 def _maildir_hint(name: str) -> str | None:
     stamp = name.split(".", 1)[0]
     if stamp.isdigit() and 9 <= len(stamp) <= 11:
-        # time.gmtime rather than datetime: this runs for every file of every
-        # re-import, and is three times cheaper.
+        # time.gmtime rather than datetime: this runs for every file listed,
+        # and is three times cheaper.
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(stamp)))
     return None
 

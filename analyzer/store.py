@@ -518,18 +518,19 @@ def _check_file(path: Path) -> None:
         raise StoreError("store.not_sqlite", path=str(path))
     try:
         with path.open("rb") as fh:
-            head = fh.read(len(_SQLITE_MAGIC))
+            header = fh.read(100)
+            size = os.fstat(fh.fileno()).st_size
     except FileNotFoundError:
         return
     except OSError as exc:
         raise StoreError("store.error", path=str(path), detail=exc.strerror) from None
-    if head and head != _SQLITE_MAGIC:
+    if header and not header.startswith(_SQLITE_MAGIC):
         raise StoreError("store.not_sqlite", path=str(path))
-    if head:
-        _check_header(path)
+    if header:
+        _check_header(path, header, size)
 
 
-def _check_header(path: Path) -> None:
+def _check_header(path: Path, header: bytes, size: int) -> None:
     """Refuse an SQLite file whose header page is damaged or that is shorter
     than its header says (a copy cut short, a disk that filled up).
 
@@ -537,9 +538,6 @@ def _check_header(path: Path) -> None:
     may be deep into an import; these checks read 100 bytes. The layout is
     that of https://www.sqlite.org/fileformat.html#the_database_header.
     """
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        header = fh.read(100)
     if len(header) < 100:
         raise StoreError("store.corrupt", path=str(path), detail="header cut short")
     # Fields whose values the format fixes: write/read versions 1 or 2 and
