@@ -4,26 +4,35 @@
 >>> analysis = Analysis.open("store.sqlite", "analyzer.toml")   # doctest: +SKIP
 >>> analysis.messages().groupby("party").size()         # doctest: +SKIP
 
-Each stage's table is computed from the store on demand; nothing is cached
-across configs, so a changed config is always reflected.
+Each stage's table is computed from the store on demand. The case build (the
+slow part) is saved in the store under a key naming everything it was made
+from (the store's generation, the config's parties, the code, the message
+times), so the next command reads it back instead of rebuilding, and any
+change to one of those rebuilds it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analyzer.cases import CaseBuild, Corrections, build_cases
+from analyzer.cases import CaseBuild, Corrections, build_cases, case_links_frame
 from analyzer.config import Config, load_config
 from analyzer.errors import UsageError
 from analyzer.parties import PartyClassifier
 from analyzer.store import Store
+
+if TYPE_CHECKING:
+    import sqlite3
 
 # The Date header is trusted unless it is absurd: before this year, in the
 # future, or this far from the delivery time (a wrong clock on the sender's
@@ -134,6 +143,74 @@ def message_times(date_utc: pd.Series, delivered_utc: pd.Series,
     return date.where(trusted, delivered.fillna(date))
 
 
+# Columns the case builder adds to the base messages, as saved in the store's
+# ``built_messages`` table (``body_text`` is not saved: it is the stored body).
+_BUILT = ("thread_id", "conversation_id", "case_id", "ticket_id", "automated",
+          "automation_kind", "is_closure", "sender_person")
+
+
+@cache
+def _code_digest() -> str:
+    """A digest of this package's code and texts: a build saved by another
+    version (or an edited checkout) is never read back as if current."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.rglob("*.py"), *package.glob("*.toml")]):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _build_key(generation: int, config: Config, sent_at: pd.Series) -> str:
+    """What a case build depends on besides the stored rows: the parties
+    (the config's me and counterparts), the code, and the message times
+    (they depend on today's date for mail dated in the future)."""
+    digest = hashlib.sha256()
+    digest.update(f"{generation}|{config.me!r}|{config.counterparts!r}|".encode())
+    digest.update(_code_digest().encode())
+    digest.update(pd.util.hash_pandas_object(sent_at, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _built_rows(messages: pd.DataFrame) -> list[tuple[object, ...]]:
+    columns = [messages[c].tolist() for c in ("message_id", *_BUILT)]
+    return [(row, *values) for row, values in enumerate(zip(*columns, strict=True))]
+
+
+def _built_link_rows(links: pd.DataFrame) -> list[tuple[object, ...]]:
+    return [(case_id, a, b, signal, json.dumps(params), detail)
+            for case_id, a, b, signal, params, detail in links.itertuples(index=False)]
+
+
+def _restore_build(base: pd.DataFrame, bodies: dict[str, tuple[dict[str, str], str]],
+                   rows: list[sqlite3.Row], links: list[sqlite3.Row]) -> CaseBuild | None:
+    """The saved build over ``base``, as :func:`build_cases` returns it; None
+    when the saved rows are not those messages (then the build is made anew)."""
+    frame = base.reset_index(drop=True).copy()
+    ids = frame["message_id"].tolist()
+    if [r["message_id"] for r in rows] != ids:
+        return None
+    for column in _BUILT:
+        values = [r[column] for r in rows]
+        if column in ("automated", "is_closure"):
+            values = [bool(v) for v in values]
+        frame[column] = values
+    involved = frame["counterpart"].notna().tolist()
+    frame["body_text"] = [bodies.get(mid, ({}, ""))[1] if inv else ""
+                          for mid, inv in zip(ids, involved, strict=True)]
+    return CaseBuild(frame, case_links_frame(
+        [(r["case_id"], r["from_message_id"], r["to_message_id"], r["signal"],
+          json.loads(r["params_json"]), r["detail"]) for r in links]))
+
+
+_DECODE = json.JSONDecoder().decode
+
+
+def _loads(text: str) -> list[Any]:
+    # Most stored lists are empty (no Cc, no References): skip the decoder.
+    return [] if text == "[]" else list(_DECODE(text))
+
+
 def _parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -178,16 +255,16 @@ class Analysis:
         classifier = PartyClassifier(self.config)
         rows = []
         for row in self.store.message_rows():
-            to = [a for _, a in json.loads(row["to_json"])]
-            cc = [a for _, a in json.loads(row["cc_json"])]
+            to = [a for _, a in _loads(row["to_json"])]
+            cc = [a for _, a in _loads(row["cc_json"])]
             found = classifier.classify(row["from_addr"], to + cc)
             cp = found.counterpart
             rows.append((
                 row["message_id"], found.party, cp.name if cp else None,
                 cp.kind if cp else None, None,
                 row["date_utc"], row["delivered_utc"], row["from_addr"], row["from_name"],
-                to, cc, row["subject"], json.loads(row["in_reply_to"]),
-                json.loads(row["refs"]),
+                to, cc, row["subject"], _loads(row["in_reply_to"]),
+                _loads(row["refs"]),
                 sorted(set((row["folders"] or "").split(","))) if row["folders"] else [],
                 bool(row["has_body"]), bool(row["synthetic_id"]),
             ))
@@ -209,10 +286,27 @@ class Analysis:
         return found
 
     def build(self) -> CaseBuild:
-        """Thread the messages and rebuild cases (see :mod:`analyzer.cases`)."""
+        """Thread the messages and rebuild cases (see :mod:`analyzer.cases`),
+        or read the build saved in the store when nothing it depends on changed."""
         if self._build is None:
-            self._build = build_cases(self.base_messages(), self.bodies(), self.corrections())
+            self._build = self._saved_or_new_build()
         return self._build
+
+    def _saved_or_new_build(self) -> CaseBuild:
+        # Read before the data: a change made while building moves the
+        # generation, and the save below then refuses the stale result.
+        generation = self.store.generation()
+        base, bodies, corrections = self.base_messages(), self.bodies(), self.corrections()
+        key = _build_key(generation, self.config, base["sent_at"])
+        saved = self.store.saved_build(key)
+        if saved is not None:
+            restored = _restore_build(base, bodies, *saved)
+            if restored is not None:
+                return restored
+        build = build_cases(base, bodies, corrections)
+        self.store.save_build(key, generation, _built_rows(build.messages),
+                              _built_link_rows(build.links))
+        return build
 
     def messages(self) -> pd.DataFrame:
         """One row per message with thread, case, ticket and automation.

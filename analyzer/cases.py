@@ -394,11 +394,15 @@ def build_cases(
     ids: list[str] = frame["message_id"].tolist()
     index = {mid: i for i, mid in enumerate(ids)}
     dates = frame["sent_at"]
+    # Converted as a whole column: per-row Timestamp conversion costs more
+    # than threading itself.
+    moments = [None if pd.isna(when) else when
+               for when in dates.dt.to_pydatetime().tolist()]
     thread_of = thread_messages(
-        ThreadInput(mid, irt, refs, subj, None if pd.isna(when) else when.to_pydatetime())
+        ThreadInput(mid, irt, refs, subj, when)
         for mid, irt, refs, subj, when in zip(
-            ids, frame["in_reply_to"], frame["references"], frame["subject"], dates,
-            strict=True)
+            ids, frame["in_reply_to"].tolist(), frame["references"].tolist(),
+            frame["subject"].tolist(), moments, strict=True)
     )
     frame["thread_id"] = [thread_of.get(mid, mid) for mid in ids]
     feats = _features(frame, bodies)
@@ -451,13 +455,19 @@ def build_cases(
     frame["is_closure"] = feats.closing
     frame["sender_person"] = feats.persons
     frame["body_text"] = feats.texts
-    links = pd.DataFrame(
+    links = case_links_frame(
         [(case_of[a], ids[a], ids[b], signal, params,
           translate(f"cases.detail.{signal}", "en", **params))
-         for a, b, signal, params in link_rows],
-        columns=["case_id", "from_message_id", "to_message_id", "signal", "params", "detail"],
-    )
+         for a, b, signal, params in link_rows])
     return CaseBuild(frame, links)
+
+
+def case_links_frame(rows: Sequence[tuple[str | None, str, str, str, dict[str, Any], str]]
+                     ) -> pd.DataFrame:
+    """:attr:`CaseBuild.links` from its rows (case, from, to, signal, params, detail)."""
+    return pd.DataFrame(
+        rows, columns=["case_id", "from_message_id", "to_message_id", "signal", "params",
+                       "detail"])
 
 
 @dataclass

@@ -1,5 +1,8 @@
-"""Parsing one message: a lean header pass for every message, a full MIME
-parse (mail-parser) only for the messages the analysis needs.
+"""Parsing one message: a lean header pass for every message, a body pass
+only for the messages the analysis needs: plain text mail (one text part, or
+text and HTML alternatives, nothing attached, nothing malformed) is read
+directly from the standard library's parse; everything else (attachments,
+defects, odd parts) goes through mail-parser's full parse.
 
 The header pass reads only the header block and decodes only the fields the
 pipeline stores, which is what makes importing a large mailbox fast. It never
@@ -11,14 +14,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email
 import email.header
+import email.message
 import email.utils
 import hashlib
 import logging
 import quopri
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -318,6 +324,34 @@ def to_utc_iso(value: str | None) -> str | None:
     """
     if not value:
         return None
+    found = _PLAIN_DATE.match(value)
+    month = _MONTHS.get(found.group(2).lower(), 0) if found is not None else 0
+    if found is not None and month:
+        # The form nearly every mailer writes, read without the stdlib's
+        # general parser (twice per message: Date and Received).
+        day, _, year, hour, minute, second, sign, hours, minutes = found.groups()
+        try:
+            moment = datetime(int(year), month, int(day), int(hour), int(minute),
+                              int(second or 0), tzinfo=UTC)
+        except ValueError:
+            pass  # 31 Feb, 24:00, leap seconds: the stdlib rolls them over
+        else:
+            offset = (int(hours) * 60 + int(minutes)) * (1 if sign == "+" else -1)
+            moment -= timedelta(minutes=offset)
+            if not 1970 <= moment.year <= 2200:
+                return None
+            return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+                    f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")
+    return stdlib_utc_iso(value)
+
+
+def stdlib_utc_iso(value: str) -> str | None:
+    """:func:`to_utc_iso` by the standard library's date parser alone (every
+    form it reads; what the fast path must agree with).
+
+    >>> stdlib_utc_iso("19 Feb 20 10:14 GMT")
+    '2020-02-19T10:14:00Z'
+    """
     parsed = email.utils.parsedate_tz(value)
     if parsed is None:
         return None
@@ -329,6 +363,17 @@ def to_utc_iso(value: str | None) -> str | None:
     if not 1970 <= moment.year <= 2200:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    start=1)}
+# "Wed, 19 Feb 2020 10:14:00 +0100 (CET)": optional day name and comment, a
+# four-digit year and a numeric zone other than -0000 (which the stdlib
+# reads as "unknown zone", i.e. local time).
+_PLAIN_DATE = re.compile(
+    r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})"
+    r"(?::(\d{2}))?\s+(?!-0000)([+-])(\d{2})(\d{2})\s*(?:\([^()]*\)\s*)?$")
 
 
 def _received_date(value: str) -> str | None:
@@ -576,8 +621,90 @@ def _limits(raw: bytes, body_start: int, header_limits: list[str]) -> list[str]:
     return reasons
 
 
+_CONTENT_HEADERS = frozenset({"content-type", "content-disposition", "content-id",
+                              "content-transfer-encoding"})
+
+
+def simple_text(raw: bytes) -> tuple[list[str], list[str]] | None:
+    """The plain and HTML texts of a message that needs no full parse, as
+    mail-parser's ``text_plain`` and ``text_html`` would give them; None for
+    any other message.
+
+    A message qualifies when every leaf part is text/plain or text/html with
+    no file name, no Content-ID and no attachment disposition, no container
+    is attached or named, no part has a parsing defect, its MIME headers are
+    ASCII and its charset decodes the text: then mail-parser finds no
+    attachment and no defect either, and the texts are decoded here exactly
+    as it decodes them (tests/test_parse.py compares the two over real mail).
+    Most mail from helpdesks and advisors qualifies; skipping mail-parser's
+    address and Received parsing for it is most of the body pass's cost.
+
+    >>> simple_text(b"Content-Type: text/plain; charset=utf-8\n\nBonjour")
+    (['Bonjour'], [])
+    >>> simple_text(b"Content-Type: application/pdf\n\n%PDF") is None
+    True
+    """
+    message = email.message_from_bytes(raw)
+    plain: list[str] = []
+    html: list[str] = []
+    for part in message.walk():
+        if part.defects:
+            return None
+        if any(name.lower() in _CONTENT_HEADERS and not str(value).isascii()
+               for name, value in part.raw_items()):
+            return None
+        named = part.get_filename() is not None
+        disposition = part.get_content_disposition()
+        if part.is_multipart():
+            if named or disposition not in (None, "inline") \
+                    or not part.get_content_type().startswith("multipart/"):
+                return None
+            continue
+        kind = part.get_content_type()
+        if named or part.get("content-id") or disposition not in (None, "inline") \
+                or kind not in ("text/plain", "text/html"):
+            return None
+        text = _part_text(part)
+        if text is None:
+            return None
+        if text:
+            (html if kind == "text/html" else plain).append(text)
+    return plain, html
+
+
+def _part_text(part: email.message.Message) -> str | None:
+    """A text part decoded as mail-parser decodes it (None where it would
+    record a charset defect)."""
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if encoding in ("", "7bit", "8bit"):
+        # The stored payload is the text itself unless it carries undecoded
+        # 8-bit bytes (kept by the stdlib as surrogate escapes); mail-parser
+        # reads the private attribute for the same reason.
+        stored = getattr(part, "_payload", None)
+        if isinstance(stored, str):
+            try:
+                stored.encode("utf-8")
+            except UnicodeEncodeError:
+                pass
+            else:
+                return stored
+    payload = part.get_payload(decode=True)
+    if not payload:
+        return ""
+    assert isinstance(payload, bytes)
+    try:
+        text = payload.decode(part.get_content_charset("utf-8") or "utf-8")
+        text.encode("utf-8")
+    except (LookupError, UnicodeError):
+        return None
+    return unicodedata.normalize("NFC", text) if text else ""
+
+
 def parse_body(raw: bytes) -> ParsedBody:
-    """The full parse (mail-parser): body text, every header, attachments, defects.
+    """The body pass: body text, every header, attachments, defects.
+
+    Plain text mail is read by :func:`simple_text`; the rest by mail-parser's
+    full parse.
 
     Never raises: a message mail-parser cannot read gets an empty text and the
     error among its defects. A message beyond the bounds of
@@ -602,6 +729,12 @@ def parse_body(raw: bytes) -> ParsedBody:
         text = _decode_bytes(raw[body_start:body_start + MAX_BODY_TEXT])
         return ParsedBody(text, headers, [], limits)
     try:
+        simple = simple_text(raw)
+        if simple is not None:
+            plain = "\n".join(simple[0])
+            if not plain.strip() and simple[1]:
+                plain = html_to_text("\n".join(simple[1]))
+            return ParsedBody(plain[:MAX_BODY_TEXT], headers, [], [])
         mail = mailparser.parse_from_bytes(raw)
         plain = "\n".join(mail.text_plain)
         if not plain.strip() and mail.text_html:

@@ -23,6 +23,13 @@ the file is marked as ours with ``PRAGMA application_id``):
 ``imap_state``
     per IMAP folder: UIDVALIDITY, the highest UID stored, and the search
     criteria used, so a fetch resumes and notices changes (:mod:`analyzer.imap`).
+``built_messages``, ``built_links``
+    the last case build (threads, cases, tickets, automation per message, and
+    the links with their explanations), saved so that the next command reads
+    it instead of rebuilding; valid only under the key kept in ``meta``
+    (:mod:`analyzer.analysis` computes it). Triggers count every change to
+    ``messages``, ``bodies`` and ``corrections`` in ``meta.generation``, so
+    no write path can leave a stale build looking valid.
 
 Every write is one transaction per batch, and a batch's locations are what
 the next run checks to skip known messages, so a killed import leaves a
@@ -44,7 +51,7 @@ from typing import Any
 from analyzer.errors import StoreError
 from analyzer.parse import ParsedBody, ParsedHeaders
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x414E4C5A  # "ANLZ"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -135,7 +142,58 @@ CREATE TABLE IF NOT EXISTS imap_state (
     updated_at TEXT NOT NULL
 );
 """,
+    4: """
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+CREATE TRIGGER IF NOT EXISTS messages_added AFTER INSERT ON messages
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS messages_changed AFTER UPDATE ON messages
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS messages_removed AFTER DELETE ON messages
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS bodies_added AFTER INSERT ON bodies
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS bodies_changed AFTER UPDATE ON bodies
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS bodies_removed AFTER DELETE ON bodies
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS corrections_added AFTER INSERT ON corrections
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS corrections_removed AFTER DELETE ON corrections
+BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TABLE IF NOT EXISTS built_messages (
+    row INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    thread_id TEXT,
+    conversation_id TEXT,
+    case_id TEXT,
+    ticket_id TEXT,
+    automated INTEGER NOT NULL,
+    automation_kind TEXT,
+    is_closure INTEGER NOT NULL,
+    sender_person TEXT
+);
+CREATE TABLE IF NOT EXISTS built_links (
+    id INTEGER PRIMARY KEY,
+    case_id TEXT,
+    from_message_id TEXT NOT NULL,
+    to_message_id TEXT NOT NULL,
+    signal TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+""",
 }
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of ``script``, trigger bodies (which hold ``;``) whole."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 def now_iso() -> str:
@@ -291,9 +349,8 @@ class Store:
         if version < SCHEMA_VERSION:
             conn.execute("BEGIN IMMEDIATE")
             for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(_MIGRATIONS[step]):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('created_by', 'analyzer')")
@@ -488,6 +545,52 @@ class Store:
     def corrections(self) -> list[tuple[str, str, str]]:
         return [(r[0], r[1], r[2]) for r in self.conn.execute(
             "SELECT kind, message_a, message_b FROM corrections ORDER BY id")]
+
+    # -- the saved case build ------------------------------------------------
+
+    def generation(self) -> int:
+        """How many changes ``messages``, ``bodies`` and ``corrections`` have
+        seen: a saved build is valid only for the generation it was made at."""
+        return int(self.meta("generation") or 0)
+
+    def saved_build(self, key: str) -> tuple[list[sqlite3.Row], list[sqlite3.Row]] | None:
+        """The build saved under ``key`` (message rows in order, link rows),
+        or None when the saved one was made under another key."""
+        self.conn.execute("BEGIN")
+        try:
+            if self.meta("build_key") != key:
+                return None
+            rows = self.conn.execute("SELECT * FROM built_messages ORDER BY row").fetchall()
+            links = self.conn.execute("SELECT * FROM built_links ORDER BY id").fetchall()
+            return rows, links
+        finally:
+            self.conn.execute("COMMIT")
+
+    def save_build(self, key: str, generation: int, rows: Iterable[tuple[Any, ...]],
+                   links: Iterable[tuple[Any, ...]]) -> bool:
+        """Save a build made from the store as it was at ``generation``.
+
+        Nothing is saved (False) when the store changed since (an import ran
+        meanwhile), or when it cannot be written now (read-only file, a
+        writer holding it past the timeout): the build is only a saving of
+        time, the next command makes it again.
+        """
+        try:
+            with self.transaction() as conn:
+                if self.generation() != generation:
+                    return False
+                conn.execute("DELETE FROM built_messages")
+                conn.execute("DELETE FROM built_links")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('build_key', '')")
+                conn.executemany("INSERT INTO built_messages VALUES (?,?,?,?,?,?,?,?,?,?)",
+                                 rows)
+                conn.executemany("INSERT INTO built_links (case_id, from_message_id, "
+                                 "to_message_id, signal, params_json, detail) "
+                                 "VALUES (?,?,?,?,?,?)", links)
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('build_key', ?)", (key,))
+        except sqlite3.OperationalError:
+            return False
+        return True
 
     def check_integrity(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])

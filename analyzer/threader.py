@@ -471,11 +471,18 @@ class _SubjectMerge:
         )
         # Per base subject: the thread that replies join, and its latest date.
         groups: dict[str, tuple[int, float]] = {}
+        # A mailbox repeats its subjects (notifications, long threads):
+        # each distinct one is normalised once.
+        keys: dict[str, tuple[str, bool]] = {}
         for r in dated:
             subject = _root_subject(g, r, self.children)
-            _, had_prefix = strip_reply_prefixes(subject)
-            key = normalize_subject(subject)
-            if is_boilerplate_key(key):
+            known = keys.get(subject)
+            if known is None:
+                key = normalize_subject(subject)
+                known = keys[subject] = ("" if is_boilerplate_key(key) else key,
+                                         strip_reply_prefixes(subject)[1])
+            key, had_prefix = known
+            if not key:
                 continue
             group = groups.get(key)
             if had_prefix and group is not None and first[r] - group[1] <= window:

@@ -229,3 +229,74 @@ def test_campaign_demand_is_read(analysis: Analysis, expected: dict[str, Any]) -
     want = next(d for d in expected["deadlines"] if d["message_id"] == CAMPAIGN_DEMAND)
     got = _demanded_hours(analysis)
     assert got.get((CAMPAIGN_DEMAND, want["phrase"].casefold())) == want["demanded_hours"]
+
+
+# --- the case build saved in the store ----------------------------------------
+
+
+@pytest.fixture()
+def sample_store(tmp_path: Any) -> Any:
+    config = load_config(SAMPLE_MAILBOX / "analyzer.toml")
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as store:
+        import_paths(store, [SAMPLE_MAILBOX], config)
+    return path, config
+
+
+def _tamper(path: Any) -> None:
+    """Rename one case in the saved build behind the builder's back: whoever
+    reads that name read the saved build."""
+    with Store.open(path) as store:
+        store.conn.execute("UPDATE built_messages SET case_id = 'C-tampered' WHERE row = "
+                           "(SELECT min(row) FROM built_messages WHERE case_id IS NOT NULL)")
+
+
+def _first_case(path: Any, config: Any) -> Any:
+    with Analysis.open(path, config) as fresh:
+        return fresh.messages()["case_id"].dropna().iloc[0]
+
+
+def test_saved_build_is_read_back_equal_to_a_new_build(sample_store: Any) -> None:
+    path, config = sample_store
+    with Analysis.open(path, config) as first:
+        made = first.build()
+    with Analysis.open(path, config) as second:
+        read = second.build()
+    pd.testing.assert_frame_equal(read.messages, made.messages)
+    pd.testing.assert_frame_equal(read.links, made.links)
+    _tamper(path)
+    assert _first_case(path, config) == "C-tampered"
+
+
+def test_saved_build_is_made_anew_after_an_import(sample_store: Any, tmp_path: Any) -> None:
+    from tests.builders import message
+
+    path, config = sample_store
+    original = _first_case(path, config)
+    _tamper(path)
+    extra = tmp_path / "extra.eml"
+    extra.write_bytes(message(message_id="<unrelated@example.org>", to="ami@example.org"))
+    with Store.open(path) as store:
+        import_paths(store, [extra], config)
+    assert _first_case(path, config) == original
+
+
+def test_saved_build_is_made_anew_after_a_correction(sample_store: Any) -> None:
+    path, config = sample_store
+    original = _first_case(path, config)
+    _tamper(path)
+    with Store.open(path) as store:
+        store.add_correction("split", "a@example.org", "b@example.org")
+    assert _first_case(path, config) == original
+
+
+def test_saved_build_is_made_anew_under_another_config(sample_store: Any) -> None:
+    import dataclasses
+
+    path, config = sample_store
+    _first_case(path, config)
+    _tamper(path)
+    other = dataclasses.replace(config, me=(*config.me, "autre.adresse@example.org"))
+    assert _first_case(path, other) != "C-tampered"
+    # The build saved under the other config replaced the tampered one.
+    assert _first_case(path, config) != "C-tampered"

@@ -35,7 +35,13 @@ def test_new_store_is_marked_and_versioned(tmp_path: Path) -> None:
         "skipped",
         "corrections",
         "imap_state",
+        "built_messages",
+        "built_links",
     }
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert triggers == {f"{table}_{event}" for table in ("messages", "bodies")
+                        for event in ("added", "changed", "removed")} | {
+        "corrections_added", "corrections_removed"}
 
 
 def test_new_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
@@ -66,6 +72,44 @@ def test_version_1_store_is_migrated(tmp_path: Path) -> None:
         assert store.corrections() == [("join", "a@x", "b@x")]
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_every_change_to_what_cases_are_built_from_moves_the_generation(
+        tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.generation() == 0
+        store.add_records([_record("a", message())])
+        assert store.generation() == 1  # one message row
+        store.add_records([_record("b", message(message_id="<b@x>"), keep_raw=True)])
+        assert store.generation() == 3  # a message row and its body
+        store.add_records([_record("c", message())])  # a second place of a known message
+        assert store.generation() == 3
+        store.add_correction("join", "a@x", "b@x")
+        store.remove_correction("join", "a@x", "b@x")
+        assert store.generation() == 5
+        store.set_meta("anything", "else")
+        assert store.generation() == 5
+
+
+def test_a_saved_build_is_read_back_under_its_key_only(tmp_path: Path) -> None:
+    row = (0, "a@x", "a@x", "a@x", "C-1", None, 1, "acknowledgement", 0, None)
+    link = ("C-1", "a@x", "b@x", "thread", "{}", "same thread")
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.saved_build("k1") is None
+        assert store.save_build("k1", store.generation(), [row], [link]) is True
+        saved = store.saved_build("k1")
+        assert saved is not None
+        assert [tuple(r) for r in saved[0]] == [row]
+        assert [tuple(r)[1:] for r in saved[1]] == [link]
+        assert store.saved_build("k2") is None
+
+
+def test_a_build_made_before_an_import_finished_is_not_saved(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        before = store.generation()
+        store.add_records([_record("a", message())])
+        assert store.save_build("k1", before, [], []) is False
+        assert store.saved_build("k1") is None
 
 
 def test_duplicate_message_id_is_one_message_with_two_locations(tmp_path: Path) -> None:
