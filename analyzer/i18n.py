@@ -46,13 +46,21 @@ def keys() -> list[str]:
 def translate(key: str, lang: str = "en", /, **params: Any) -> str:
     """The message ``key`` in ``lang``, filled with ``params``.
 
+    French takes a decimal comma ("similarité 0,24").
+
     >>> translate("import.summary.skipped", "fr", count=2)
     '2 fichier(s) ignoré(s) (pas des messages) :'
+    >>> translate("cases.detail.reopen-after-closure", "fr", days=3, similarity=0.24)[-17:]
+    '(similarité 0,24)'
     """
     entry = _catalogue().get(key)
     if entry is None:
         raise KeyError(f"message {key!r} is not in the catalogue")
-    template = entry.get(lang) or entry["fr"]
+    if lang == "fr" or lang not in entry:
+        lang = "fr"
+        params = {name: str(value).replace(".", ",") if isinstance(value, float) else value
+                  for name, value in params.items()}
+    template = entry[lang]
     return template.format(**params) if params else template
 
 

@@ -639,9 +639,9 @@ def simple_text(raw: bytes) -> tuple[list[str], list[str]] | None:
     Most mail from helpdesks and advisors qualifies; skipping mail-parser's
     address and Received parsing for it is most of the body pass's cost.
 
-    >>> simple_text(b"Content-Type: text/plain; charset=utf-8\n\nBonjour")
+    >>> simple_text(b"Content-Type: text/plain; charset=utf-8\\n\\nBonjour")
     (['Bonjour'], [])
-    >>> simple_text(b"Content-Type: application/pdf\n\n%PDF") is None
+    >>> simple_text(b"Content-Type: application/pdf\\n\\n%PDF") is None
     True
     """
     message = email.message_from_bytes(raw)
