@@ -420,9 +420,12 @@ def build_cases(
         if a in index and b in index and feats.involved[index[a]] and feats.involved[index[b]]:
             link(index[a], index[b], "manual-join")
 
+    # Undated messages last; seconds since the epoch as plain floats, since a
+    # Timestamp per comparison costs more than the rest of the sort.
+    seconds = (dates - pd.Timestamp(0, tz="UTC")).dt.total_seconds().tolist()
     order = sorted((i for i in range(n) if feats.involved[i]),
-                   key=lambda i: (pd.isna(dates[i]), dates[i] if not pd.isna(dates[i]) else 0,
-                                  ids[i]))
+                   key=lambda i: (seconds[i] != seconds[i],
+                                  seconds[i] if seconds[i] == seconds[i] else 0.0, ids[i]))
     _link_headers(frame, order, feats, link)
     _link_acknowledgements(frame, order, feats, groups, link)
     conversations = _conversations(frame, order, groups, feats)
@@ -571,9 +574,8 @@ def _link_acknowledgements(frame: pd.DataFrame, order: Sequence[int], feats: _Fe
         key = feats.own_ticket[i]
         if key is not None:
             first_of_ticket.setdefault(key, i)
-    opened = {groups.find(i) for i in first_of_ticket.values()
-              if frame.at[i, "party"] == "me"}
     parties = frame["party"].tolist()
+    opened = {groups.find(i) for i in first_of_ticket.values() if parties[i] == "me"}
     counterparts = frame["counterpart"].tolist()
     # Seconds since the epoch (NaN when undated): plain floats, because this
     # loop runs once per acknowledgement over the citizen's messages.
@@ -642,7 +644,7 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
             opened_by_me=party[rows[0]] == "me",
             answer_like=(party[rows[0]] != "me"
                          and not feats.automated[rows[0]]),
-            waiting=_waiting(frame, rows, feats),
+            waiting=_waiting(party, rows, feats),
             events=[(t, party[i] == "me", feats.automated[i], feats.closing[i])
                     for i, t in zip(rows, times, strict=True) if not pd.isna(t)],
             own_numbers=set().union(*(feats.numbers[i] - {_number_key(c) for c in feats.cited[i]}
@@ -712,11 +714,11 @@ def _step(mine: bool, feats: _Features, i: int) -> str | None:
     return "notification" if feats.kinds[i] == "portal_notification" else "theirs"
 
 
-def _waiting(frame: pd.DataFrame, rows: Sequence[int], feats: _Features) -> bool:
+def _waiting(party: Sequence[str], rows: Sequence[int], feats: _Features) -> bool:
     """True when the conversation's last human message is mine (I await an answer)."""
     for i in reversed(rows):
         if not feats.automated[i]:
-            return bool(frame.at[i, "party"] == "me")
+            return bool(party[i] == "me")
     return False
 
 
@@ -857,7 +859,7 @@ class _Recent:
     last :data:`RECENT_WINDOW` before a moment, latest first: what notices,
     answers and follow-ups may attach to (keeps linking near linear)."""
 
-    def __init__(self, conversations: Sequence[_Conversation], earlier: Sequence[int],
+    def __init__(self, conversations: Sequence[_Conversation], earlier: list[int],
                  moment: pd.Timestamp) -> None:
         self.items: list[int] = []
         if pd.isna(moment):
@@ -865,6 +867,9 @@ class _Recent:
         since = moment - RECENT_WINDOW
         self.items = [y for y in earlier if conversations[y].last is not None
                       and conversations[y].last >= since]
+        # Conversations come by start time, so a conversation too old now is
+        # too old for every later one: forget it (keeps this linear).
+        earlier[:] = self.items
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.items)

@@ -69,6 +69,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -124,6 +125,9 @@ _QUOTE_START = re.compile(
 _QUOTE_KEYS = (">", "--", "crit", "wrote", "de :", "de:", "from:")
 
 
+# Automation, ticket and case rules each ask for the own text of the message
+# at hand, one after the other: the last few answers are kept.
+@lru_cache(maxsize=64)
 def own_text(body: str, limit: int = BODY_SCAN_LIMIT) -> str:
     """The part of ``body`` written for this message: above the first quote, capped.
 
@@ -273,7 +277,10 @@ def mentions(text: str, keys: Iterable[str]) -> bool:
     >>> mentions("votre demande a été clôturée", ("clôtur", "ferm"))
     True
     """
-    return any(key in text for key in keys)
+    for key in keys:  # a plain loop: a generator costs more than most of these tests
+        if key in text:
+            return True
+    return False
 
 
 def _zendesk_evidence(headers: Mapping[str, str], ids: Iterable[str], body: str) -> bool:
