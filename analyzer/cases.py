@@ -13,6 +13,10 @@ signal                    meaning
 ``ticket``                they carry the same ticket number
 ``ticket-reference``      a later message cites an earlier ticket's number
                           ("suite à ma demande n° …")
+``forward``               a later conversation forwards or quotes an earlier
+                          one's message under a header that names it (sender
+                          and minute sent: a coach forwarding the call
+                          centre's message)
 ``quote``                 a later conversation re-pastes or quotes text of an
                           earlier one (the citizen re-explaining)
 ``reopen-after-closure``  a ticket was closed, and within
@@ -166,6 +170,32 @@ CLOSING_KINDS = frozenset({"closure", "rejection"})
 
 _WORD = re.compile(r"[a-z0-9]+")
 _DATE_IN_TEXT = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
+# The header a mail client writes above a message it forwards or quotes
+# (folded to ASCII): "De : X <x@y>" then "Date :" or "Envoyé :", or
+# "Le 10/08/2022 à 10:32, X <x@y> a écrit :". It names that message by its
+# sender and the minute it was sent.
+_QUOTED_HEADER = re.compile(
+    r"^[ \t>]*(?:de|from)\s?:(?P<sender>[^\n]*)\n(?:[^\n]*\n){0,2}?[ \t>]*"
+    r"(?:date|envoye|sent)\s?:(?P<date>[^\n]+)"
+    r"|^[ \t>]*(?:le|on)\s(?P<line>[^\n]{6,200}(?:\n[^\n]{0,200})?)\s(?:a ecrit|wrote)\s?:",
+    re.MULTILINE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MONTHS = {"janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4,
+           "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9,
+           "sept": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12,
+           "dec": 12, "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3,
+           "april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7,
+           "august": 8, "aug": 8, "september": 9, "sep": 9, "october": 10, "november": 11,
+           "december": 12}
+_NUMERIC_STAMP = re.compile(
+    r"\b(\d{1,2})/(\d{1,2})/(\d{4})\D{1,6}?(\d{1,2})[:h](\d{2})(?:\s*([ap])\.?m\b)?")
+_WORDED_STAMP = re.compile(
+    r"\b(\d{1,2})(?:er)?\s+([a-z]{3,9})\.?,?\s+(\d{4})\D{1,6}?(\d{1,2})[:h](\d{2})"
+    r"(?:\s*([ap])\.?m\b)?")
+_ENGLISH_STAMP = re.compile(
+    r"\b([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\D{1,6}?(\d{1,2}):(\d{2})"
+    r"(?:\s*([ap])\.?m\b)?")
 _TICKET_TAG = re.compile(r"\[[^\]]*\]|\b(?:ticket|demande|request|case)\s*(?:n\s?°|#)\s*\S+", re.I)
 # Frequent words that say nothing about the matter (French and English).
 # Stock subjects of an answer to the citizen's request (normalised).
@@ -319,6 +349,9 @@ class _Conversation:
     opened_by_me: bool = False
     #: Its opening message says it tells again what was told before.
     retelling: bool = False
+    #: Messages its opening messages forward or quote under a header, as
+    #: ``(sender address or "", "YYYY-MM-DD HH:MM" local time)``.
+    named: list[tuple[str, str]] = field(default_factory=list)
     #: Ticket numbers its own messages are filed under (not those they cite).
     own_numbers: set[str] = field(default_factory=set)
     #: Its human and closing messages in time order, as ``(time, step)`` with
@@ -641,9 +674,14 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
                    and (step := _step(party[i] == "me", feats, i)) is not None],
         )
         counts: Counter[str] = Counter()
+        opening = rows[0]
         for i in rows:
             if feats.automated[i]:
                 continue
+            if i == opening or (party[i] == "me" and not conv.opened):
+                # What the opening message (a coach forwarding the call
+                # centre's) and my first one forward or quote.
+                conv.named += _named_messages(_quoted_part(feats.texts[i]))
             text = own_text(feats.texts[i])
             counts.update(_tokens(_base_subject(subject[i])) * 2)
             counts.update(_tokens(text))
@@ -717,6 +755,55 @@ def _quoted_part(body: str) -> str:
     return rest.replace(">", " ")
 
 
+def _named_messages(quoted: str) -> list[tuple[str, str]]:
+    """The messages a quoted or forwarded part names in its headers, as
+    ``(sender address or "", "YYYY-MM-DD HH:MM")``.
+
+    >>> _named_messages("De : Service <contact@cap.example>\\nDate : mercredi 10 août 2022 10:32")
+    [('contact@cap.example', '2022-08-10 10:32')]
+    >>> _named_messages("Le 15/02/2022 à 11:27, Pôle emploi a écrit :")
+    [('', '2022-02-15 11:27')]
+    """
+    if not quoted:
+        return []
+    found: list[tuple[str, str]] = []
+    for match in _QUOTED_HEADER.finditer(fold(quoted)):
+        stamp = _stamp(match["date"] or match["line"])
+        if stamp is None:
+            continue
+        sender = _EMAIL.search(match["sender"] or match["line"])
+        found.append((sender.group(0) if sender else "", stamp))
+    return found
+
+
+def _stamp(text: str) -> str | None:
+    """A date with its time of day, as written in a mail header (folded),
+    as ``"YYYY-MM-DD HH:MM"``; None when there is none.
+
+    >>> _stamp("jeu. 25 aout 2022 a 10:50"), _stamp("wed, aug 10, 2022 at 1:32 pm")
+    ('2022-08-25 10:50', '2022-08-10 13:32')
+    """
+    numeric = _NUMERIC_STAMP.search(text)
+    if numeric:
+        day, month, year, hour, minute, half = numeric.groups()
+    else:
+        worded = _WORDED_STAMP.search(text)
+        english = None if worded else _ENGLISH_STAMP.search(text)
+        if worded:
+            day, name, year, hour, minute, half = worded.groups()
+        elif english:
+            name, day, year, hour, minute, half = english.groups()
+        else:
+            return None
+        if name not in _MONTHS:
+            return None
+        month = str(_MONTHS[name])
+    hours = int(hour) % 12 + (12 if half == "p" else 0) if half else int(hour)
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31 and hours < 24):
+        return None
+    return f"{int(year):04d}-{int(month):02d}-{int(day):02d} {hours:02d}:{int(minute):02d}"
+
+
 def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFrame,
                         feats: _Features, groups: _Groups, unite: LinkFunction,
                         timezone: str = "Europe/Paris") -> None:
@@ -731,10 +818,20 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     explicit: list[tuple[int, str, dict[str, Any]] | None] = []
     my_days: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     known_numbers: list[bool] = []
+    # Every message by the minute it was sent (local time), with its sender:
+    # what a forwarded or quoted message's header names.
+    by_minute: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    minutes: list[str | None] = [None] * len(frame)
+    if any(conv.named for conv in conversations):
+        stamps = frame["sent_at"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
+        minutes = [None if pd.isna(m) else m for m in stamps.tolist()]
+    senders = frame["from_addr"].fillna("").str.lower().tolist()
     for x, conv in enumerate(conversations):
         found: tuple[int, str, dict[str, Any]] | None = None
         if (target := _by_reference(conv, by_number, x)) is not None:
             found = (target[0], "ticket-reference", {"number": target[1]})
+        elif (named := _by_header(conv, conversations, by_minute)) is not None:
+            found = (named[0], "forward", {"date": named[1]})
         elif (quoted := (_by_quote(conv, conversations, shingle_index, frame, x, timezone)
                          or _by_resent(conv, conversations, my_days, x))) is not None:
             found = (quoted[0], "quote", {"words": quoted[1]})
@@ -745,6 +842,9 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         for i, own in conv.by_message.items():
             for shingle in own:
                 shingle_index[shingle].append((x, i))
+        for i in conv.rows:
+            if (minute := minutes[i]) is not None:
+                by_minute[minute].append((x, senders[i]))
         for i in conv.mine_whole:
             if not pd.isna(sent[i]):
                 day = sent[i].tz_convert(timezone).strftime("%d/%m/%Y")
@@ -812,10 +912,14 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
-        if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and (
+        if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and not (
+                pointed is not None
+                and conversations[pointed[0]].counterpart == conv.counterpart) and (
                 followed := _by_contractor_follow_up(conv, conversations, recent)) is not None:
-            # Whatever else it points to, a contractor's conversation that does
-            # not open a programme carries on the one before.
+            # A contractor's conversation that does not open a programme
+            # carries on the one before, unless it names the programme it
+            # continues (a reference, a forwarded message): with two
+            # programmes under way, the latest active is only a guess.
             y, days = followed
             link(conversations[y].rows[0], first, "follow-up", days=days)
         closed[conv.counterpart].extend((t, x) for t in conv.closures if not pd.isna(t))
@@ -869,6 +973,26 @@ def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
     return None
 
 
+def _by_header(conv: _Conversation, conversations: Sequence[_Conversation],
+               by_minute: Mapping[str, list[tuple[int, str]]]) -> tuple[int, str] | None:
+    """The earlier conversation holding a message this one forwards or
+    quotes under a header naming it ("De : … <x@y> / Date : mercredi 10 août
+    2022 10:32"): the message sent at that minute by that address (by that
+    counterpart, when the header gives no address). Returns the conversation
+    and the date as written in the detail (``dd/mm/YYYY HH:MM``)."""
+    best: tuple[int, str] | None = None
+    for sender, minute in conv.named:
+        for y, address in by_minute.get(minute, ()):
+            if sender and address != sender:
+                continue
+            if not sender and conversations[y].counterpart != conv.counterpart:
+                continue
+            if best is None or y > best[0]:
+                day, time = minute.split(" ")
+                best = (y, f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}")
+    return best
+
+
 def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
               index: Mapping[int, list[tuple[int, int]]], frame: pd.DataFrame, x: int,
               timezone: str) -> tuple[int, int] | None:
@@ -884,7 +1008,10 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
         for key in index.get(shingle, ()):
             shared[key] += 1
     repasted: Counter[tuple[int, int]] = Counter()
-    if len(conv.mine) >= REPASTE_MIN_SHINGLES:
+    # A re-paste re-explains the matter to a new request of mine; in a
+    # conversation the counterpart opened, my text answers them (and stock
+    # answers look alike), so only what I quote counts there.
+    if conv.opened_by_me and len(conv.mine) >= REPASTE_MIN_SHINGLES:
         for shingle in conv.mine:
             for key in index.get(shingle, ()):
                 repasted[key] += 1
