@@ -99,6 +99,8 @@ REOPEN_PENALTY_PER_DAY = 0.08
 #: Minimum vocabulary similarity (cosine of tf-idf vectors) for a reopening
 #: without any reference; tuned on scenario seeds 1–5, evaluated on others.
 REOPEN_SIMILARITY = 0.15
+#: How much more similar a later request must be to take a reopening over.
+OUTSHINE_MARGIN = 0.1
 #: Shingle length (words) and how many shared shingles make a quote.
 QUOTE_WORDS = 8
 QUOTE_MIN_SHINGLES = 4
@@ -308,6 +310,9 @@ class _Conversation:
     #: Notices only, filed under a ticket number (a closure, a portal
     #: notification "concernant votre demande n° …").
     numbered_notice: bool = False
+    #: Its first message is such a notice, whatever follows (a portal
+    #: notification, then the advisor's answer and my reply to it).
+    opens_with_numbered_notice: bool = False
     notice_kind: str | None = None
     answer_like: bool = False
     subject_key: str = ""
@@ -660,6 +665,10 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
             numbered_notice=all(party[i] != "me"
                                 and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
                                 for i in rows) and any(feats.own_ticket[i] for i in rows),
+            opens_with_numbered_notice=(party[rows[0]] != "me"
+                                        and (feats.automated[rows[0]]
+                                             or feats.kinds[rows[0]] in NOTICE_KINDS)
+                                        and feats.own_ticket[rows[0]] is not None),
             notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
             subject_key=_subject_key(subject[rows[0]]),
             opened_by_me=party[rows[0]] == "me",
@@ -896,12 +905,13 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                     surveyed.add(follows)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
-        elif (conv.numbered_notice and not known_numbers[x]
+        elif ((conv.numbered_notice or conv.opens_with_numbered_notice) and not known_numbers[x]
               and (unnumbered := _by_notification(conv, conversations, recent,
                                                   notified[conv.counterpart],
                                                   unnumbered=True)) is not None):
             # A notice under a number never seen before (no acknowledgement
-            # came): the request it is about is one still without a number.
+            # came), alone or opening a conversation: the request it is
+            # about is one still without a number.
             link(conversations[unnumbered].rows[0], first, "new-number",
                  number=min(conv.own_numbers))
         elif (conv.answer_like and conv.kind != "contractor" and not known_numbers[x]
@@ -1139,6 +1149,10 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or not waiting or closed or conv.start - last > NOTICE_WINDOW:
             continue
+        if conv.own_numbers and prev.own_numbers and not conv.own_numbers & prev.own_numbers:
+            # Filed under another ticket than the request's own: the
+            # helpdesk answers a ticket under its number; this is another.
+            continue
         subject = frame.at[conv.rows[0], "subject"]
         if conv.numbers and not (_quotes_subject(subject, frame.at[prev.rows[0], "subject"])
                                  or _names_my_request(subject)):
@@ -1266,28 +1280,22 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     continuation and this one is not. Such a case set aside is noted in
     ``deferred`` (the best one, as ``(conversation, similarity, days)``):
     whether this one was still open is known only when its closure notice,
-    which may come as a conversation of its own, has been placed."""
+    which may come as a conversation of its own, has been placed. A later
+    request of mine that points nowhere but reads more like the case (and
+    like no other case) takes it over the same way."""
     if pd.isna(conv.start) or not conv.opened_by_me:
         return None
     live = [(t, y) for t, y in closed[conv.counterpart] if conv.start <= t + REOPEN_WINDOW]
     closed[conv.counterpart] = live
-    candidates = {groups.find(conversations[y].rows[0]) for t, y in live
-                  if t - timedelta(hours=1) <= conv.start}
+
+    def reopens(later: _Conversation) -> list[_Candidate]:
+        return _reopen_candidates(later, conversations, live, groups, members)
+
     best: tuple[float, int, float, int] | None = None
     set_aside: tuple[float, int, float, int] | None = None
-    for root in candidates:
-        case = [conversations[y] for y in members.get(root, ())]
-        if not any(m.closures for m in case):
+    for root, score, margin, gap_days, last_closure in reopens(conv):
+        if rivals.outshone(x, root, margin, last_closure, reopens):
             continue
-        last_closure = max(t for m in case for t in m.closures if not pd.isna(t))
-        restarted = [m.start for m in case if not m.notice_only and not pd.isna(m.start)
-                     and m.start > last_closure]
-        if restarted or not last_closure - timedelta(hours=1) <= conv.start:
-            continue
-        found = _reopen_score(conv, case, last_closure)
-        if found is None:
-            continue
-        score, margin, gap_days = found
         if rivals.outdone(x, members.get(root, ()), last_closure):
             if set_aside is None or margin > set_aside[0]:
                 set_aside = (margin, min(members[root]), score, int(gap_days))
@@ -1299,6 +1307,37 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
             deferred[x] = set_aside[1:]
         return None
     return best[1], best[2], best[3]
+
+
+#: A case a conversation may reopen: ``(root, similarity, margin over the
+#: threshold, days since the closure, the case's last closure)``.
+_Candidate = tuple[int, float, float, float, pd.Timestamp]
+
+
+def _reopen_candidates(conv: _Conversation, conversations: Sequence[_Conversation],
+                       live: Iterable[tuple[pd.Timestamp, int]], groups: _Groups,
+                       members: Mapping[int, list[int]]) -> list[_Candidate]:
+    """The cases ``conv`` may reopen among those with a closure in ``live``
+    (``(time, conversation)``): closed before it, not restarted since, and
+    similar enough."""
+    if pd.isna(conv.start):
+        return []
+    roots = {groups.find(conversations[y].rows[0]) for t, y in live
+             if t - timedelta(hours=1) <= conv.start <= t + REOPEN_WINDOW}
+    found: list[_Candidate] = []
+    for root in roots:
+        case = [conversations[y] for y in members.get(root, ())]
+        if not any(m.closures for m in case):
+            continue
+        last_closure = max(t for m in case for t in m.closures if not pd.isna(t))
+        restarted = [m.start for m in case if not m.notice_only and not pd.isna(m.start)
+                     and m.start > last_closure]
+        if restarted or not last_closure - timedelta(hours=1) <= conv.start:
+            continue
+        scored = _reopen_score(conv, case, last_closure)
+        if scored is not None:
+            found.append((root, *scored, last_closure))
+    return found
 
 
 def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
@@ -1359,6 +1398,34 @@ class _Rivals:
                 continue
             pointed = self.explicit[z]
             if pointed is not None and pointed[0] in inside:
+                return True
+        return False
+
+    def outshone(self, x: int, root: int, score: float, last_closure: pd.Timestamp,
+                 reopens: Callable[[_Conversation], list[_Candidate]]) -> bool:
+        """Whether a request of mine that starts after ``x`` and before
+        ``x``'s first closure, pointing nowhere explicitly, would reopen the
+        case ``root`` rather than any other, and reads more like it than
+        ``x`` does (a higher similarity ``score``): one request at a time on
+        a matter, so ``x`` is another matter. ``reopens`` gives a
+        conversation's candidate cases."""
+        conv = self.conversations[x]
+        ends = min((t for t in conv.closures if not pd.isna(t)), default=None)
+        horizon = last_closure + REOPEN_WINDOW
+        if ends is not None:
+            horizon = min(horizon, ends)
+        xs = self.by_counterpart.get(conv.counterpart, [])
+        starts = self.starts.get(conv.counterpart, [])
+        for k in range(bisect_right(starts, conv.start), bisect_left(starts, horizon)):
+            z = xs[k]
+            rival = self.conversations[z]
+            if z <= x or not rival.opened_by_me or self.explicit[z] is not None:
+                continue
+            candidates = reopens(rival)
+            if not candidates:
+                continue
+            preferred = max(candidates, key=lambda c: c[2])
+            if preferred[0] == root and preferred[2] > score + OUTSHINE_MARGIN:
                 return True
         return False
 
