@@ -23,8 +23,10 @@ signal                    meaning
                           :data:`REOPEN_WINDOW` I started a new conversation
                           with the same counterpart on the same matter
                           (similar subject and vocabulary, or saying I tell
-                          again what I told before), and no conversation
-                          started meanwhile continues that case explicitly
+                          again what I told before; the longer the case
+                          has been silent, the closer), and no request
+                          started while this one was open continues that
+                          case explicitly or reads more like it
 ``acknowledgement``       an acknowledgement that opened a ticket arrived
                           just after a message that had none (systems that
                           send no reply headers)
@@ -86,12 +88,15 @@ from analyzer.tickets import (
 
 #: How long after a closure a new conversation may still be its continuation.
 REOPEN_WINDOW = timedelta(days=30)
-#: Within this many days of a closure the similarity threshold is the base
-#: one; past it, each day asks for this much more similarity.
+#: Within this many days of a case's last message (its closure, or a survey
+#: or rejection after it) the similarity threshold is the base one; past
+#: it, each day asks for this much more similarity.
 REOPEN_GRACE_DAYS = 1.0
 #: Added to the similarity when a new conversation reuses the subject of one
-#: of the case's conversations.
-SAME_SUBJECT_BONUS = 0.3
+#: of the case's conversations. Kept small: requests on one topic are
+#: titled from a few stock wordings, so two matters often share a subject
+#: (0.3 before; 0.15 measured better on the tuning seeds 1–25).
+SAME_SUBJECT_BONUS = 0.15
 #: Added when the new conversation's opening says it tells again what was
 #: told before ("comme je l'ai déjà expliqué…").
 RETELLING_BONUS = 0.3
@@ -99,7 +104,8 @@ REOPEN_PENALTY_PER_DAY = 0.08
 #: Minimum vocabulary similarity (cosine of tf-idf vectors) for a reopening
 #: without any reference; tuned on scenario seeds 1–5, evaluated on others.
 REOPEN_SIMILARITY = 0.15
-#: How much more similar a later request must be to take a reopening over.
+#: How much higher over the threshold a later request must read to take a
+#: reopening over (a tie is noise between look-alike requests).
 OUTSHINE_MARGIN = 0.1
 #: Shingle length (words) and how many shared shingles make a quote.
 QUOTE_WORDS = 8
@@ -1288,13 +1294,22 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     live = [(t, y) for t, y in closed[conv.counterpart] if conv.start <= t + REOPEN_WINDOW]
     closed[conv.counterpart] = live
 
-    def reopens(later: _Conversation) -> list[_Candidate]:
-        return _reopen_candidates(later, conversations, live, groups, members)
+    # A later request's own candidates, computed once, and only for those
+    # that read more like one of this one's cases than this one does.
+    known: dict[int, list[_Candidate]] = {}
+
+    def reopens(z: int) -> list[_Candidate]:
+        if z not in known:
+            known[z] = _reopen_candidates(conversations[z], conversations, live, groups,
+                                          members)
+        return known[z]
 
     best: tuple[float, int, float, int] | None = None
     set_aside: tuple[float, int, float, int] | None = None
-    for root, score, margin, gap_days, last_closure in reopens(conv):
-        if rivals.outshone(x, root, margin, last_closure, reopens):
+    for root, score, margin, gap_days, last_closure in _reopen_candidates(
+            conv, conversations, live, groups, members):
+        case = [conversations[y] for y in members.get(root, ())]
+        if rivals.outshone(x, root, case, margin, last_closure, reopens):
             continue
         if rivals.outdone(x, members.get(root, ()), last_closure):
             if set_aside is None or margin > set_aside[0]:
@@ -1345,7 +1360,14 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
     """``(similarity, margin over the threshold, days since the closure)`` of
     ``conv`` as a reopening of ``case``, or None below the threshold."""
     gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
-    needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(0.0, gap_days - REOPEN_GRACE_DAYS)
+    # I react to what the case last told me: its closure, or a survey or a
+    # rejection after it that reminds me the matter is unsolved. The
+    # threshold grows with the silence since then.
+    heard = max((when for m in case if (when := m.state_at(conv.start)[0]) is not None),
+                default=last_closure)
+    silent_days = max(0.0, (conv.start - max(heard, last_closure)).total_seconds() / 86400)
+    needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(
+        0.0, silent_days - REOPEN_GRACE_DAYS)
     summed: dict[str, float] = defaultdict(float)
     for m in case:
         for term, weight in m.vector.items():
@@ -1401,14 +1423,15 @@ class _Rivals:
                 return True
         return False
 
-    def outshone(self, x: int, root: int, score: float, last_closure: pd.Timestamp,
-                 reopens: Callable[[_Conversation], list[_Candidate]]) -> bool:
+    def outshone(self, x: int, root: int, case: Sequence[_Conversation], margin: float,
+                 last_closure: pd.Timestamp, reopens: Callable[[int], list[_Candidate]]
+                 ) -> bool:
         """Whether a request of mine that starts after ``x`` and before
-        ``x``'s first closure, pointing nowhere explicitly, would reopen the
-        case ``root`` rather than any other, and reads more like it than
-        ``x`` does (a higher similarity ``score``): one request at a time on
-        a matter, so ``x`` is another matter. ``reopens`` gives a
-        conversation's candidate cases."""
+        ``x``'s first closure, pointing nowhere explicitly, reads more like a
+        reopening of ``case`` (root ``root``) than ``x`` does (a higher
+        ``margin`` over the threshold) and would reopen it rather than any
+        other case: one request at a time on a matter, so ``x`` is another
+        matter. ``reopens`` gives a conversation's candidate cases."""
         conv = self.conversations[x]
         ends = min((t for t in conv.closures if not pd.isna(t)), default=None)
         horizon = last_closure + REOPEN_WINDOW
@@ -1421,11 +1444,11 @@ class _Rivals:
             rival = self.conversations[z]
             if z <= x or not rival.opened_by_me or self.explicit[z] is not None:
                 continue
-            candidates = reopens(rival)
-            if not candidates:
+            found = _reopen_score(rival, case, last_closure)
+            if found is None or found[1] <= margin + OUTSHINE_MARGIN:
                 continue
-            preferred = max(candidates, key=lambda c: c[2])
-            if preferred[0] == root and preferred[2] > score + OUTSHINE_MARGIN:
+            preferred = max(reopens(z), key=lambda c: c[2], default=None)
+            if preferred is not None and preferred[0] == root:
                 return True
         return False
 
