@@ -13,14 +13,20 @@ signal                    meaning
 ``ticket``                they carry the same ticket number
 ``ticket-reference``      a later message cites an earlier ticket's number
                           ("suite à ma demande n° …")
+``forward``               a later conversation forwards or quotes an earlier
+                          one's message under a header that names it (sender
+                          and minute sent: a coach forwarding the call
+                          centre's message)
 ``quote``                 a later conversation re-pastes or quotes text of an
                           earlier one (the citizen re-explaining)
 ``reopen-after-closure``  a ticket was closed, and within
                           :data:`REOPEN_WINDOW` I started a new conversation
                           with the same counterpart on the same matter
                           (similar subject and vocabulary, or saying I tell
-                          again what I told before), and no conversation
-                          started meanwhile continues that case explicitly
+                          again what I told before; the longer the case
+                          has been silent, the closer), and no request
+                          started while this one was open continues that
+                          case explicitly or reads more like it
 ``acknowledgement``       an acknowledgement that opened a ticket arrived
                           just after a message that had none (systems that
                           send no reply headers)
@@ -82,12 +88,15 @@ from analyzer.tickets import (
 
 #: How long after a closure a new conversation may still be its continuation.
 REOPEN_WINDOW = timedelta(days=30)
-#: Within this many days of a closure the similarity threshold is the base
-#: one; past it, each day asks for this much more similarity.
+#: Within this many days of a case's last message (its closure, or a survey
+#: or rejection after it) the similarity threshold is the base one; past
+#: it, each day asks for this much more similarity.
 REOPEN_GRACE_DAYS = 1.0
 #: Added to the similarity when a new conversation reuses the subject of one
-#: of the case's conversations.
-SAME_SUBJECT_BONUS = 0.3
+#: of the case's conversations. Kept small: requests on one topic are
+#: titled from a few stock wordings, so two matters often share a subject
+#: (0.3 before; 0.15 measured better on the tuning seeds 1–25).
+SAME_SUBJECT_BONUS = 0.15
 #: Added when the new conversation's opening says it tells again what was
 #: told before ("comme je l'ai déjà expliqué…").
 RETELLING_BONUS = 0.3
@@ -95,6 +104,9 @@ REOPEN_PENALTY_PER_DAY = 0.08
 #: Minimum vocabulary similarity (cosine of tf-idf vectors) for a reopening
 #: without any reference; tuned on scenario seeds 1–5, evaluated on others.
 REOPEN_SIMILARITY = 0.15
+#: How much higher over the threshold a later request must read to take a
+#: reopening over (a tie is noise between look-alike requests).
+OUTSHINE_MARGIN = 0.1
 #: Shingle length (words) and how many shared shingles make a quote.
 QUOTE_WORDS = 8
 QUOTE_MIN_SHINGLES = 4
@@ -166,6 +178,32 @@ CLOSING_KINDS = frozenset({"closure", "rejection"})
 
 _WORD = re.compile(r"[a-z0-9]+")
 _DATE_IN_TEXT = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
+# The header a mail client writes above a message it forwards or quotes
+# (folded to ASCII): "De : X <x@y>" then "Date :" or "Envoyé :", or
+# "Le 10/08/2022 à 10:32, X <x@y> a écrit :". It names that message by its
+# sender and the minute it was sent.
+_QUOTED_HEADER = re.compile(
+    r"^[ \t>]*(?:de|from)\s?:(?P<sender>[^\n]*)\n(?:[^\n]*\n){0,2}?[ \t>]*"
+    r"(?:date|envoye|sent)\s?:(?P<date>[^\n]+)"
+    r"|^[ \t>]*(?:le|on)\s(?P<line>[^\n]{6,200}(?:\n[^\n]{0,200})?)\s(?:a ecrit|wrote)\s?:",
+    re.MULTILINE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MONTHS = {"janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4,
+           "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9,
+           "sept": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12,
+           "dec": 12, "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3,
+           "april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7,
+           "august": 8, "aug": 8, "september": 9, "sep": 9, "october": 10, "november": 11,
+           "december": 12}
+_NUMERIC_STAMP = re.compile(
+    r"\b(\d{1,2})/(\d{1,2})/(\d{4})\D{1,6}?(\d{1,2})[:h](\d{2})(?:\s*([ap])\.?m\b)?")
+_WORDED_STAMP = re.compile(
+    r"\b(\d{1,2})(?:er)?\s+([a-z]{3,9})\.?,?\s+(\d{4})\D{1,6}?(\d{1,2})[:h](\d{2})"
+    r"(?:\s*([ap])\.?m\b)?")
+_ENGLISH_STAMP = re.compile(
+    r"\b([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\D{1,6}?(\d{1,2}):(\d{2})"
+    r"(?:\s*([ap])\.?m\b)?")
 _TICKET_TAG = re.compile(r"\[[^\]]*\]|\b(?:ticket|demande|request|case)\s*(?:n\s?°|#)\s*\S+", re.I)
 # Frequent words that say nothing about the matter (French and English).
 # Stock subjects of an answer to the citizen's request (normalised).
@@ -278,6 +316,9 @@ class _Conversation:
     #: Notices only, filed under a ticket number (a closure, a portal
     #: notification "concernant votre demande n° …").
     numbered_notice: bool = False
+    #: Its first message is such a notice, whatever follows (a portal
+    #: notification, then the advisor's answer and my reply to it).
+    opens_with_numbered_notice: bool = False
     notice_kind: str | None = None
     answer_like: bool = False
     subject_key: str = ""
@@ -319,6 +360,9 @@ class _Conversation:
     opened_by_me: bool = False
     #: Its opening message says it tells again what was told before.
     retelling: bool = False
+    #: Messages its opening messages forward or quote under a header, as
+    #: ``(sender address or "", "YYYY-MM-DD HH:MM" local time)``.
+    named: list[tuple[str, str]] = field(default_factory=list)
     #: Ticket numbers its own messages are filed under (not those they cite).
     own_numbers: set[str] = field(default_factory=set)
     #: Its human and closing messages in time order, as ``(time, step)`` with
@@ -639,6 +683,10 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
             numbered_notice=all(party[i] != "me"
                                 and (feats.automated[i] or feats.kinds[i] in NOTICE_KINDS)
                                 for i in rows) and any(feats.own_ticket[i] for i in rows),
+            opens_with_numbered_notice=(party[rows[0]] != "me"
+                                        and (feats.automated[rows[0]]
+                                             or feats.kinds[rows[0]] in NOTICE_KINDS)
+                                        and feats.own_ticket[rows[0]] is not None),
             notice_kind=next((feats.kinds[i] for i in rows if feats.kinds[i]), None),
             subject_key=_subject_key(subject[rows[0]]),
             opened_by_me=party[rows[0]] == "me",
@@ -653,9 +701,14 @@ def _conversations(frame: pd.DataFrame, order: Sequence[int], groups: _Groups,
                    and (step := _step(party[i] == "me", feats, i)) is not None],
         )
         counts: Counter[str] = Counter()
+        opening = rows[0]
         for i in rows:
             if feats.automated[i]:
                 continue
+            if i == opening or (party[i] == "me" and not conv.opened):
+                # What the opening message (a coach forwarding the call
+                # centre's) and my first one forward or quote.
+                conv.named += _named_messages(_quoted_part(feats.texts[i]))
             text = own_text(feats.texts[i])
             counts.update(_tokens(_base_subject(subject[i])) * 2)
             counts.update(_tokens(text))
@@ -729,6 +782,55 @@ def _quoted_part(body: str) -> str:
     return rest.replace(">", " ")
 
 
+def _named_messages(quoted: str) -> list[tuple[str, str]]:
+    """The messages a quoted or forwarded part names in its headers, as
+    ``(sender address or "", "YYYY-MM-DD HH:MM")``.
+
+    >>> _named_messages("De : Service <contact@cap.example>\\nDate : mercredi 10 août 2022 10:32")
+    [('contact@cap.example', '2022-08-10 10:32')]
+    >>> _named_messages("Le 15/02/2022 à 11:27, Pôle emploi a écrit :")
+    [('', '2022-02-15 11:27')]
+    """
+    if not quoted:
+        return []
+    found: list[tuple[str, str]] = []
+    for match in _QUOTED_HEADER.finditer(fold(quoted)):
+        stamp = _stamp(match["date"] or match["line"])
+        if stamp is None:
+            continue
+        sender = _EMAIL.search(match["sender"] or match["line"])
+        found.append((sender.group(0) if sender else "", stamp))
+    return found
+
+
+def _stamp(text: str) -> str | None:
+    """A date with its time of day, as written in a mail header (folded),
+    as ``"YYYY-MM-DD HH:MM"``; None when there is none.
+
+    >>> _stamp("jeu. 25 aout 2022 a 10:50"), _stamp("wed, aug 10, 2022 at 1:32 pm")
+    ('2022-08-25 10:50', '2022-08-10 13:32')
+    """
+    numeric = _NUMERIC_STAMP.search(text)
+    if numeric:
+        day, month, year, hour, minute, half = numeric.groups()
+    else:
+        worded = _WORDED_STAMP.search(text)
+        english = None if worded else _ENGLISH_STAMP.search(text)
+        if worded:
+            day, name, year, hour, minute, half = worded.groups()
+        elif english:
+            name, day, year, hour, minute, half = english.groups()
+        else:
+            return None
+        if name not in _MONTHS:
+            return None
+        month = str(_MONTHS[name])
+    hours = int(hour) % 12 + (12 if half == "p" else 0) if half else int(hour)
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31 and hours < 24):
+        return None
+    return f"{int(year):04d}-{int(month):02d}-{int(day):02d} {hours:02d}:{int(minute):02d}"
+
+
 def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFrame,
                         feats: _Features, groups: _Groups, unite: LinkFunction,
                         timezone: str = "Europe/Paris") -> None:
@@ -743,10 +845,20 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     explicit: list[tuple[int, str, dict[str, Any]] | None] = []
     my_days: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     known_numbers: list[bool] = []
+    # Every message by the minute it was sent (local time), with its sender:
+    # what a forwarded or quoted message's header names.
+    by_minute: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    minutes: list[str | None] = [None] * len(frame)
+    if any(conv.named for conv in conversations):
+        stamps = frame["sent_at"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
+        minutes = [None if pd.isna(m) else m for m in stamps.tolist()]
+    senders = frame["from_addr"].fillna("").str.lower().tolist()
     for x, conv in enumerate(conversations):
         found: tuple[int, str, dict[str, Any]] | None = None
         if (target := _by_reference(conv, by_number, x)) is not None:
             found = (target[0], "ticket-reference", {"number": target[1]})
+        elif (named := _by_header(conv, conversations, by_minute)) is not None:
+            found = (named[0], "forward", {"date": named[1]})
         elif (quoted := (_by_quote(conv, conversations, shingle_index, frame, x, timezone)
                          or _by_resent(conv, conversations, my_days, x))) is not None:
             found = (quoted[0], "quote", {"words": quoted[1]})
@@ -757,6 +869,9 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         for i, own in conv.by_message.items():
             for shingle in own:
                 shingle_index[shingle].append((x, i))
+        for i in conv.rows:
+            if (minute := minutes[i]) is not None:
+                by_minute[minute].append((x, senders[i]))
         for i in conv.mine_whole:
             if not pd.isna(sent[i]):
                 day = sent[i].tz_convert(timezone).strftime("%d/%m/%Y")
@@ -808,12 +923,13 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                     surveyed.add(follows)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
-        elif (conv.numbered_notice and not known_numbers[x]
+        elif ((conv.numbered_notice or conv.opens_with_numbered_notice) and not known_numbers[x]
               and (unnumbered := _by_notification(conv, conversations, recent,
                                                   notified[conv.counterpart],
                                                   unnumbered=True)) is not None):
             # A notice under a number never seen before (no acknowledgement
-            # came): the request it is about is one still without a number.
+            # came), alone or opening a conversation: the request it is
+            # about is one still without a number.
             link(conversations[unnumbered].rows[0], first, "new-number",
                  number=min(conv.own_numbers))
         elif (conv.answer_like and conv.kind != "contractor" and not known_numbers[x]
@@ -824,10 +940,14 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             y, score, days = reopened
             link(conversations[y].rows[0], first, "reopen-after-closure", days=days,
                  similarity=round(score, 2))
-        if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and (
+        if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and not (
+                pointed is not None
+                and conversations[pointed[0]].counterpart == conv.counterpart) and (
                 followed := _by_contractor_follow_up(conv, conversations, recent)) is not None:
-            # Whatever else it points to, a contractor's conversation that does
-            # not open a programme carries on the one before.
+            # A contractor's conversation that does not open a programme
+            # carries on the one before, unless it names the programme it
+            # continues (a reference, a forwarded message): with two
+            # programmes under way, the latest active is only a guess.
             y, days = followed
             link(conversations[y].rows[0], first, "follow-up", days=days)
         closed[conv.counterpart].extend((t, x) for t in conv.closures if not pd.isna(t))
@@ -884,6 +1004,26 @@ def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
     return None
 
 
+def _by_header(conv: _Conversation, conversations: Sequence[_Conversation],
+               by_minute: Mapping[str, list[tuple[int, str]]]) -> tuple[int, str] | None:
+    """The earlier conversation holding a message this one forwards or
+    quotes under a header naming it ("De : … <x@y> / Date : mercredi 10 août
+    2022 10:32"): the message sent at that minute by that address (by that
+    counterpart, when the header gives no address). Returns the conversation
+    and the date as written in the detail (``dd/mm/YYYY HH:MM``)."""
+    best: tuple[int, str] | None = None
+    for sender, minute in conv.named:
+        for y, address in by_minute.get(minute, ()):
+            if sender and address != sender:
+                continue
+            if not sender and conversations[y].counterpart != conv.counterpart:
+                continue
+            if best is None or y > best[0]:
+                day, time = minute.split(" ")
+                best = (y, f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}")
+    return best
+
+
 def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
               index: Mapping[int, list[tuple[int, int]]], frame: pd.DataFrame, x: int,
               timezone: str) -> tuple[int, int] | None:
@@ -899,7 +1039,10 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
         for key in index.get(shingle, ()):
             shared[key] += 1
     repasted: Counter[tuple[int, int]] = Counter()
-    if len(conv.mine) >= REPASTE_MIN_SHINGLES:
+    # A re-paste re-explains the matter to a new request of mine; in a
+    # conversation the counterpart opened, my text answers them (and stock
+    # answers look alike), so only what I quote counts there.
+    if conv.opened_by_me and len(conv.mine) >= REPASTE_MIN_SHINGLES:
         for shingle in conv.mine:
             for key in index.get(shingle, ()):
                 repasted[key] += 1
@@ -1026,6 +1169,10 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
         prev = conversations[y]
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or not waiting or closed or conv.start - last > NOTICE_WINDOW:
+            continue
+        if conv.own_numbers and prev.own_numbers and not conv.own_numbers & prev.own_numbers:
+            # Filed under another ticket than the request's own: the
+            # helpdesk answers a ticket under its number; this is another.
             continue
         subject = frame.at[conv.rows[0], "subject"]
         if conv.numbers and not (_quotes_subject(subject, frame.at[prev.rows[0], "subject"])
@@ -1154,28 +1301,31 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     continuation and this one is not. Such a case set aside is noted in
     ``deferred`` (the best one, as ``(conversation, similarity, days)``):
     whether this one was still open is known only when its closure notice,
-    which may come as a conversation of its own, has been placed."""
+    which may come as a conversation of its own, has been placed. A later
+    request of mine that points nowhere but reads more like the case (and
+    like no other case) takes it over the same way."""
     if pd.isna(conv.start) or not conv.opened_by_me:
         return None
     live = [(t, y) for t, y in closed[conv.counterpart] if conv.start <= t + REOPEN_WINDOW]
     closed[conv.counterpart] = live
-    candidates = {groups.find(conversations[y].rows[0]) for t, y in live
-                  if t - timedelta(hours=1) <= conv.start}
+
+    # A later request's own candidates, computed once, and only for those
+    # that read more like one of this one's cases than this one does.
+    known: dict[int, list[_Candidate]] = {}
+
+    def reopens(z: int) -> list[_Candidate]:
+        if z not in known:
+            known[z] = _reopen_candidates(conversations[z], conversations, live, groups,
+                                          members)
+        return known[z]
+
     best: tuple[float, int, float, int] | None = None
     set_aside: tuple[float, int, float, int] | None = None
-    for root in candidates:
+    for root, score, margin, gap_days, last_closure in _reopen_candidates(
+            conv, conversations, live, groups, members):
         case = [conversations[y] for y in members.get(root, ())]
-        if not any(m.closures for m in case):
+        if rivals.outshone(x, root, case, margin, last_closure, reopens):
             continue
-        last_closure = max(t for m in case for t in m.closures if not pd.isna(t))
-        restarted = [m.start for m in case if not m.notice_only and not pd.isna(m.start)
-                     and m.start > last_closure]
-        if restarted or not last_closure - timedelta(hours=1) <= conv.start:
-            continue
-        found = _reopen_score(conv, case, last_closure)
-        if found is None:
-            continue
-        score, margin, gap_days = found
         if rivals.outdone(x, members.get(root, ()), last_closure):
             if set_aside is None or margin > set_aside[0]:
                 set_aside = (margin, min(members[root]), score, int(gap_days))
@@ -1189,12 +1339,50 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     return best[1], best[2], best[3]
 
 
+#: A case a conversation may reopen: ``(root, similarity, margin over the
+#: threshold, days since the closure, the case's last closure)``.
+_Candidate = tuple[int, float, float, float, pd.Timestamp]
+
+
+def _reopen_candidates(conv: _Conversation, conversations: Sequence[_Conversation],
+                       live: Iterable[tuple[pd.Timestamp, int]], groups: _Groups,
+                       members: Mapping[int, list[int]]) -> list[_Candidate]:
+    """The cases ``conv`` may reopen among those with a closure in ``live``
+    (``(time, conversation)``): closed before it, not restarted since, and
+    similar enough."""
+    if pd.isna(conv.start):
+        return []
+    roots = {groups.find(conversations[y].rows[0]) for t, y in live
+             if t - timedelta(hours=1) <= conv.start <= t + REOPEN_WINDOW}
+    found: list[_Candidate] = []
+    for root in roots:
+        case = [conversations[y] for y in members.get(root, ())]
+        if not any(m.closures for m in case):
+            continue
+        last_closure = max(t for m in case for t in m.closures if not pd.isna(t))
+        restarted = [m.start for m in case if not m.notice_only and not pd.isna(m.start)
+                     and m.start > last_closure]
+        if restarted or not last_closure - timedelta(hours=1) <= conv.start:
+            continue
+        scored = _reopen_score(conv, case, last_closure)
+        if scored is not None:
+            found.append((root, *scored, last_closure))
+    return found
+
+
 def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
                   last_closure: pd.Timestamp) -> tuple[float, float, float] | None:
     """``(similarity, margin over the threshold, days since the closure)`` of
     ``conv`` as a reopening of ``case``, or None below the threshold."""
     gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
-    needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(0.0, gap_days - REOPEN_GRACE_DAYS)
+    # I react to what the case last told me: its closure, or a survey or a
+    # rejection after it that reminds me the matter is unsolved. The
+    # threshold grows with the silence since then.
+    heard = max((when for m in case if (when := m.state_at(conv.start)[0]) is not None),
+                default=last_closure)
+    silent_days = max(0.0, (conv.start - max(heard, last_closure)).total_seconds() / 86400)
+    needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(
+        0.0, silent_days - REOPEN_GRACE_DAYS)
     summed: dict[str, float] = defaultdict(float)
     for m in case:
         for term, weight in m.vector.items():
@@ -1247,6 +1435,35 @@ class _Rivals:
                 continue
             pointed = self.explicit[z]
             if pointed is not None and pointed[0] in inside:
+                return True
+        return False
+
+    def outshone(self, x: int, root: int, case: Sequence[_Conversation], margin: float,
+                 last_closure: pd.Timestamp, reopens: Callable[[int], list[_Candidate]]
+                 ) -> bool:
+        """Whether a request of mine that starts after ``x`` and before
+        ``x``'s first closure, pointing nowhere explicitly, reads more like a
+        reopening of ``case`` (root ``root``) than ``x`` does (a higher
+        ``margin`` over the threshold) and would reopen it rather than any
+        other case: one request at a time on a matter, so ``x`` is another
+        matter. ``reopens`` gives a conversation's candidate cases."""
+        conv = self.conversations[x]
+        ends = min((t for t in conv.closures if not pd.isna(t)), default=None)
+        horizon = last_closure + REOPEN_WINDOW
+        if ends is not None:
+            horizon = min(horizon, ends)
+        xs = self.by_counterpart.get(conv.counterpart, [])
+        starts = self.starts.get(conv.counterpart, [])
+        for k in range(bisect_right(starts, conv.start), bisect_left(starts, horizon)):
+            z = xs[k]
+            rival = self.conversations[z]
+            if z <= x or not rival.opened_by_me or self.explicit[z] is not None:
+                continue
+            found = _reopen_score(rival, case, last_closure)
+            if found is None or found[1] <= margin + OUTSHINE_MARGIN:
+                continue
+            preferred = max(reopens(z), key=lambda c: c[2], default=None)
+            if preferred is not None and preferred[0] == root:
                 return True
         return False
 

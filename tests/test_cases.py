@@ -174,6 +174,43 @@ def test_resent_message_counts_even_when_retold_later(tmp_path: Path) -> None:
     assert links.loc["m4@x", "signal"] == "quote"
 
 
+def test_forwarded_message_names_the_programme_it_continues(tmp_path: Path) -> None:
+    # Two programmes of one contractor under way; a coach then forwards the
+    # call centre's message that opened the older one. Its header (sender,
+    # minute sent) names that message: the coach's conversation continues
+    # that programme, not the latest one.
+    callcentre = "Cabinet Avenir <contact@cabinet-avenir.fr>"
+    opening = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France Travail, "
+               "vous avez été orientée vers la prestation du Cabinet Avenir.\n")
+    files = {
+        "1.a:2,S": _msg(1, callcentre, ME, "Votre parcours vers l'emploi", 6, opening),
+        "2.a:2,S": _msg(2, ME, "contact@cabinet-avenir.fr", "Re: Votre parcours vers l'emploi",
+                        7, "Bonjour,\n\nJe suis disponible mardi.\n\nJulie Moreau\n",
+                        in_reply_to="<m1@x>", references="<m1@x>"),
+        "3.a:2,S": _msg(3, callcentre, ME, "Accompagnement obligatoire", 8,
+                        opening.replace("parcours", "projet")),
+        "4.a:2,S": _msg(4, ME, "contact@cabinet-avenir.fr", "Re: Accompagnement obligatoire",
+                        9, "Bonjour,\n\nJe vous rappelle demain.\n\nJulie Moreau\n",
+                        in_reply_to="<m3@x>", references="<m3@x>"),
+        "5.a:2,S": _msg(5, "Karim Girard <k.girard@cabinet-avenir.fr>", ME,
+                        "Suite de votre accompagnement", 10,
+                        "Bonjour Julie Moreau,\n\nJe suis votre conseiller référent.\n\n"
+                        "Karim Girard\n\n---------- Message transféré ----------\n"
+                        f"De : {callcentre}\nDate : lundi 6 novembre 2023 10:00\n"
+                        f"Objet : Votre parcours vers l'emploi\n\n{opening}"),
+    }
+    write_maildir(tmp_path / "mail", files)
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [tmp_path / "mail"], CONFIG, workers=1)
+        analysis = Analysis(store, CONFIG)
+        messages = analysis.messages().set_index("message_id")
+        links = analysis.links().set_index("to_message_id")
+    assert messages.loc["m5@x", "case_id"] == messages.loc["m1@x", "case_id"]
+    assert messages.loc["m5@x", "case_id"] != messages.loc["m3@x", "case_id"]
+    assert links.loc["m5@x", "signal"] == "forward"
+    assert links.loc["m5@x", "params"] == {"date": "06/11/2023 10:00"}
+
+
 def test_survey_follows_the_closure_of_the_day_before(tmp_path: Path) -> None:
     # Two requests closed ten hours apart, then a survey naming neither: it
     # is about the closure of the day before, not the one of a few hours ago.
@@ -448,13 +485,13 @@ def test_parties_and_automated_messages(scenario_scores: dict[str, Any]) -> None
 
 
 def test_case_grouping_scores(scenario_scores: dict[str, Any]) -> None:
-    # Measured on the evaluation seeds: 0.948 overall; fr-portal 0.920,
-    # redmine 0.935, freshdesk 0.938, servicenow 0.939, contractor 0.957, the
-    # six other styles 1.0 (seeds 201-210, never tuned on: 0.956, lowest
-    # zammad 0.934 and fr-portal 0.935; seeds 301-305: 0.984). Issue 3 asks
-    # for 0.97 and 0.93: these floors only guard against regressions until
-    # the builder gets there.
+    # Measured on the evaluation seeds: 0.9695 overall (precision 0.967,
+    # recall 0.973); freshdesk 0.938, servicenow 0.939, fr-portal 0.952, the
+    # eight other styles 1.0 (seeds 201-210, never tuned on: 0.968, lowest
+    # fr-portal 0.940; seeds 301-305: 0.987; tuning seeds 1-25: 0.967).
+    # Issue 3 asks for 0.97 and 0.93: the styles are there, the overall
+    # score just short of it; these floors guard against regressions.
     print({"overall": round(scenario_scores["overall"], 3),
            **{k: round(v, 3) for k, v in sorted(scenario_scores["styles"].items())}})
-    assert scenario_scores["overall"] >= 0.94
-    assert min(scenario_scores["styles"].values()) >= 0.91
+    assert scenario_scores["overall"] >= 0.965
+    assert min(scenario_scores["styles"].values()) >= 0.93
