@@ -835,7 +835,10 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                         feats: _Features, groups: _Groups, unite: LinkFunction,
                         timezone: str = "Europe/Paris") -> None:
     """Link later conversations to earlier ones, strongest signal first."""
+    # Plain lists: the rules below read single cells many times over.
     sent = frame["sent_at"].tolist()
+    party = frame["party"].tolist()
+    subjects = frame["subject"].tolist()
     # First pass: what each conversation explicitly points to (a ticket number
     # it cites, a message it quotes). Known for every conversation before any
     # heuristic runs, so that a reopening by similarity can be ruled out by a
@@ -859,7 +862,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             found = (target[0], "ticket-reference", {"number": target[1]})
         elif (named := _by_header(conv, conversations, by_minute)) is not None:
             found = (named[0], "forward", {"date": named[1]})
-        elif (quoted := (_by_quote(conv, conversations, shingle_index, frame, x, timezone)
+        elif (quoted := (_by_quote(conv, conversations, shingle_index, party, sent, x, timezone)
                          or _by_resent(conv, conversations, my_days, x))) is not None:
             found = (quoted[0], "quote", {"words": quoted[1]})
         explicit.append(found)
@@ -933,7 +936,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             link(conversations[unnumbered].rows[0], first, "new-number",
                  number=min(conv.own_numbers))
         elif (conv.answer_like and conv.kind != "contractor" and not known_numbers[x]
-              and (answered := _by_waiting(conv, conversations, frame, recent)) is not None):
+              and (answered := _by_waiting(conv, conversations, subjects, recent)) is not None):
             link(conversations[answered].rows[0], first, "answer")
         elif (reopened := _by_reopening(conv, conversations, closed, groups, members,
                                         rivals, x, deferred)) is not None:
@@ -1025,8 +1028,8 @@ def _by_header(conv: _Conversation, conversations: Sequence[_Conversation],
 
 
 def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
-              index: Mapping[int, list[tuple[int, int]]], frame: pd.DataFrame, x: int,
-              timezone: str) -> tuple[int, int] | None:
+              index: Mapping[int, list[tuple[int, int]]], party: Sequence[str],
+              sent: Sequence[pd.Timestamp], x: int, timezone: str) -> tuple[int, int] | None:
     """The earlier conversation whose message this one quotes or re-pastes.
 
     The earlier message must be mostly contained in the later one (so two
@@ -1053,11 +1056,11 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
         own = conversations[y].by_message[i]
         quoted_enough = shared[(y, i)] >= QUOTE_MIN_SHINGLES
         pasted_enough = (repasted[(y, i)] >= REPASTE_MIN_SHINGLES
-                         and frame.at[i, "party"] == "me")
+                         and party[i] == "me")
         coverage = count / max(1, len(own))
         if not (quoted_enough or pasted_enough) or coverage < QUOTE_MIN_COVERAGE:
             continue
-        when = frame.at[i, "sent_at"]
+        when = sent[i]
         dated = not pd.isna(when) and when.tz_convert(timezone).strftime("%d/%m/%Y") in conv.dates
         score = (min(coverage, 1.0) + (1.0 if dated else 0.0), y, count, i)
         if best is None or score > best:
@@ -1155,7 +1158,7 @@ def _is_reminder(body: str) -> bool:
 
 
 def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
-                frame: pd.DataFrame, recent: Iterable[int]) -> int | None:
+                subjects: Sequence[str], recent: Iterable[int]) -> int | None:
     """For a conversation the counterpart starts with a human message and no
     known ticket number (an advisor answering from the portal, "Votre
     demande"; a helpdesk answering an unacknowledged request under a new
@@ -1174,8 +1177,8 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
             # Filed under another ticket than the request's own: the
             # helpdesk answers a ticket under its number; this is another.
             continue
-        subject = frame.at[conv.rows[0], "subject"]
-        if conv.numbers and not (_quotes_subject(subject, frame.at[prev.rows[0], "subject"])
+        subject = subjects[conv.rows[0]]
+        if conv.numbers and not (_quotes_subject(subject, subjects[prev.rows[0]])
                                  or _names_my_request(subject)):
             # A numbered message that neither repeats the request's subject
             # nor is titled as an answer to it opens a matter of its own (a
