@@ -293,12 +293,15 @@ class Analysis:
         return self._build
 
     def _saved_or_new_build(self) -> CaseBuild:
-        # Read before the data: a change made while building moves the
-        # generation, and the save below then refuses the stale result.
-        generation = self.store.generation()
-        base, bodies, corrections = self.base_messages(), self.bodies(), self.corrections()
-        key = _build_key(generation, self.config, base["sent_at"])
-        saved = self.store.saved_build(key)
+        # The generation and the rows it counts are read as of one moment; a
+        # change committed while building moves the generation, and the save
+        # below then refuses the stale result.
+        with self.store.snapshot():
+            generation = self.store.generation()
+            base, bodies, corrections = (self.base_messages(), self.bodies(),
+                                         self.corrections())
+            key = _build_key(generation, self.config, base["sent_at"])
+            saved = self.store.saved_build(key)
         if saved is not None:
             restored = _restore_build(base, bodies, *saved)
             if restored is not None:

@@ -852,10 +852,11 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     # what a forwarded or quoted message's header names.
     by_minute: dict[str, list[tuple[int, str]]] = defaultdict(list)
     minutes: list[str | None] = [None] * len(frame)
+    senders: list[str] = []
     if any(conv.named for conv in conversations):
         stamps = frame["sent_at"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
         minutes = [None if pd.isna(m) else m for m in stamps.tolist()]
-    senders = frame["from_addr"].fillna("").str.lower().tolist()
+        senders = frame["from_addr"].fillna("").str.lower().tolist()
     for x, conv in enumerate(conversations):
         found: tuple[int, str, dict[str, Any]] | None = None
         if (target := _by_reference(conv, by_number, x)) is not None:

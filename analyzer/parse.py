@@ -731,14 +731,9 @@ def parse_body(raw: bytes) -> ParsedBody:
     try:
         simple = simple_text(raw)
         if simple is not None:
-            plain = "\n".join(simple[0])
-            if not plain.strip() and simple[1]:
-                plain = html_to_text("\n".join(simple[1]))
-            return ParsedBody(plain[:MAX_BODY_TEXT], headers, [], [])
+            return ParsedBody(_body_text(*simple), headers, [], [])
         mail = mailparser.parse_from_bytes(raw)
-        plain = "\n".join(mail.text_plain)
-        if not plain.strip() and mail.text_html:
-            plain = html_to_text("\n".join(mail.text_html))
+        plain = _body_text(mail.text_plain, mail.text_html)
         attachments = [
             {
                 "filename": sanitize_filename(str(att.get("filename") or "attachment")),
@@ -755,4 +750,12 @@ def parse_body(raw: bytes) -> ParsedBody:
         plain = _decode_bytes(body[:MAX_BODY_TEXT])
         attachments = []
         defects = [f"unparsable: {type(exc).__name__}"]
-    return ParsedBody(plain[:MAX_BODY_TEXT], headers, attachments, defects)
+    return ParsedBody(plain, headers, attachments, defects)
+
+
+def _body_text(plain: list[str], html: list[str]) -> str:
+    """A message's text: its plain parts, else the text of its HTML parts."""
+    text = "\n".join(plain)
+    if not text.strip() and html:
+        text = html_to_text("\n".join(html))
+    return text[:MAX_BODY_TEXT]

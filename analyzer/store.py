@@ -115,6 +115,15 @@ CREATE TABLE IF NOT EXISTS skipped (
 );
 """
 
+# The changes that move ``meta.generation`` (schema 4): every change to what
+# a case build is made from.
+_GENERATION_EVENTS = (
+    ("messages", "INSERT"), ("messages", "UPDATE"), ("messages", "DELETE"),
+    ("bodies", "INSERT"), ("bodies", "UPDATE"), ("bodies", "DELETE"),
+    ("corrections", "INSERT"), ("corrections", "DELETE"),
+)
+_EVENT_NAMES = {"INSERT": "added", "UPDATE": "changed", "DELETE": "removed"}
+
 # Each entry upgrades a store from the version before it; a store is never
 # read under a schema it was not migrated to.
 _MIGRATIONS: dict[int, str] = {
@@ -144,22 +153,10 @@ CREATE TABLE IF NOT EXISTS imap_state (
 """,
     4: """
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
-CREATE TRIGGER IF NOT EXISTS messages_added AFTER INSERT ON messages
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS messages_changed AFTER UPDATE ON messages
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS messages_removed AFTER DELETE ON messages
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS bodies_added AFTER INSERT ON bodies
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS bodies_changed AFTER UPDATE ON bodies
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS bodies_removed AFTER DELETE ON bodies
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS corrections_added AFTER INSERT ON corrections
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS corrections_removed AFTER DELETE ON corrections
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+""" + "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{_EVENT_NAMES[event]} AFTER {event} ON {table}\n"
+        "BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;\n"
+        for table, event in _GENERATION_EVENTS) + """
 CREATE TABLE IF NOT EXISTS built_messages (
     row INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL,
@@ -553,18 +550,28 @@ class Store:
         seen: a saved build is valid only for the generation it was made at."""
         return int(self.meta("generation") or 0)
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """Read the store as of one moment: the reads inside see no write
+        committed meanwhile (a read transaction; inside one already, that one)."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.conn.execute("COMMIT")
+
     def saved_build(self, key: str) -> tuple[list[sqlite3.Row], list[sqlite3.Row]] | None:
         """The build saved under ``key`` (message rows in order, link rows),
         or None when the saved one was made under another key."""
-        self.conn.execute("BEGIN")
-        try:
+        with self.snapshot():
             if self.meta("build_key") != key:
                 return None
             rows = self.conn.execute("SELECT * FROM built_messages ORDER BY row").fetchall()
             links = self.conn.execute("SELECT * FROM built_links ORDER BY id").fetchall()
             return rows, links
-        finally:
-            self.conn.execute("COMMIT")
 
     def save_build(self, key: str, generation: int, rows: Iterable[tuple[Any, ...]],
                    links: Iterable[tuple[Any, ...]]) -> bool:

@@ -62,10 +62,18 @@ def test_bcubed_reference_values() -> None:
 
 
 def _build(tmp_path: Path, files: dict[str, bytes], config: Any = CONFIG) -> pd.DataFrame:
+    return _build_with_links(tmp_path, files, config)[0]
+
+
+def _build_with_links(tmp_path: Path, files: dict[str, bytes], config: Any = CONFIG
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Messages by Message-ID and links by the message they lead to."""
     write_maildir(tmp_path / "mail", files)
     with Store.open(tmp_path / "s.sqlite") as store:
         import_paths(store, [tmp_path / "mail"], config, workers=1)
-        return Analysis(store, config).messages().set_index("message_id")
+        analysis = Analysis(store, config)
+        return (analysis.messages().set_index("message_id"),
+                analysis.links().set_index("to_message_id"))
 
 
 def _msg(n: int, sender: str, to: str, subject: str, day: int, body: str,
@@ -164,12 +172,7 @@ def test_resent_message_counts_even_when_retold_later(tmp_path: Path) -> None:
                             f"06/11/2023, toujours sans réponse.\n\nJulie Moreau\n\n{quoted}")
     files["5.a:2,S"] = _msg(5, ME, "contact@francetravail.fr", "Re: Relance", 23,
                             SITUATION, in_reply_to="<m4@x>", references="<m4@x>")
-    write_maildir(tmp_path / "mail", files)
-    with Store.open(tmp_path / "s.sqlite") as store:
-        import_paths(store, [tmp_path / "mail"], CONFIG, workers=1)
-        analysis = Analysis(store, CONFIG)
-        messages = analysis.messages().set_index("message_id")
-        links = analysis.links().set_index("to_message_id")
+    messages, links = _build_with_links(tmp_path, files)
     assert messages.loc["m4@x", "case_id"] == messages.loc["m1@x", "case_id"]
     assert links.loc["m4@x", "signal"] == "quote"
 
@@ -199,12 +202,7 @@ def test_forwarded_message_names_the_programme_it_continues(tmp_path: Path) -> N
                         f"De : {callcentre}\nDate : lundi 6 novembre 2023 10:00\n"
                         f"Objet : Votre parcours vers l'emploi\n\n{opening}"),
     }
-    write_maildir(tmp_path / "mail", files)
-    with Store.open(tmp_path / "s.sqlite") as store:
-        import_paths(store, [tmp_path / "mail"], CONFIG, workers=1)
-        analysis = Analysis(store, CONFIG)
-        messages = analysis.messages().set_index("message_id")
-        links = analysis.links().set_index("to_message_id")
+    messages, links = _build_with_links(tmp_path, files)
     assert messages.loc["m5@x", "case_id"] == messages.loc["m1@x", "case_id"]
     assert messages.loc["m5@x", "case_id"] != messages.loc["m3@x", "case_id"]
     assert links.loc["m5@x", "signal"] == "forward"

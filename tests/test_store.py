@@ -104,6 +104,17 @@ def test_a_saved_build_is_read_back_under_its_key_only(tmp_path: Path) -> None:
         assert store.saved_build("k2") is None
 
 
+def test_a_snapshot_sees_no_write_committed_meanwhile(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as reader, Store.open(tmp_path / "s.sqlite") as writer:
+        with reader.snapshot():
+            before = reader.generation()
+            writer.add_records([_record("a", message())])
+            assert reader.generation() == before == 0
+            assert reader.count_messages() == 0
+        assert reader.generation() == 1
+        assert reader.count_messages() == 1
+
+
 def test_a_build_made_before_an_import_finished_is_not_saved(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
         before = store.generation()
