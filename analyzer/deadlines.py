@@ -64,6 +64,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from analyzer.tickets import lower_aligned, mentions
+from analyzer.workdays import holiday_dates
 
 #: How much of a text is read; see the module docstring for why.
 TEXT_SCAN_LIMIT = 20_000
@@ -222,34 +223,15 @@ def _unit_hours(unit: str) -> float:
     raise ValueError(unit)  # unreachable: _SPAN only lets listed units through
 
 
-def _easter(year: int) -> date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * l_) // 433
-    month = (h + l_ - 7 * m + 90) // 25
-    day = (h + l_ - 7 * m + 33 * month + 19) % 32
-    return date(year, month, day)
-
-
 def is_french_public_holiday(day: date) -> bool:
-    """Whether ``day`` is a French (metropolitan) public holiday.
+    """Whether ``day`` is a French (metropolitan) public holiday, as the
+    ``holidays`` package lists them (the list :mod:`analyzer.workdays` counts
+    elapsed working days with: due dates skip the same days).
 
     >>> is_french_public_holiday(date(2024, 5, 9)), is_french_public_holiday(date(2024, 5, 10))
     (True, False)
     """
-    if (day.month, day.day) in ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11),
-                                (12, 25)):  # fmt: skip
-        return True
-    offset = (day - _easter(day.year)).days
-    # Easter Monday, Ascension Thursday, Whit Monday; the latter was a working
-    # "journée de solidarité" from 2005 to 2007 (as the ``holidays`` package,
-    # used for elapsed working days, also has it).
-    return offset in (1, 39) or (offset == 50 and not 2005 <= day.year <= 2007)
+    return day in holiday_dates("FR", day.year, day.year)
 
 
 def add_working_days(start: datetime, days: float, *, saturdays: bool = False) -> datetime:
