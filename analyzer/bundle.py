@@ -35,6 +35,7 @@ import pandas as pd
 from analyzer.csvsafe import write_rows
 from analyzer.i18n import translate
 from analyzer.parse import sanitize_filename
+from analyzer.schema import tuples
 
 if TYPE_CHECKING:
     from analyzer.report import Summary
@@ -143,7 +144,7 @@ def write_bundle(summary: Summary, store: Store, case_id: str, out: Path, *, lan
     documents: list[list[Any]] = []
     taken: set[str] = set()
     conversations: dict[object, int] = {}
-    for number, row in enumerate(rows.itertuples(), 1):
+    for number, row in enumerate(tuples(rows), 1):
         when = (None if pd.isna(row.sent_at)
                 else pd.Timestamp(row.sent_at).tz_convert(tz).to_pydatetime())
         conversation = conversations.setdefault(getattr(row, "conversation_id", None),

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analyzer.i18n import translate
+from analyzer.schema import tuples
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -191,7 +192,7 @@ def case_timeline(messages: pd.DataFrame, waits: pd.DataFrame, case_id: str, *,
     if len(dated):
         last = dated["local"].max()
         horizon = last + max((last - dated["local"].min()) * 0.3, pd.Timedelta(days=21))
-    for wait in case_waits.itertuples():
+    for wait in tuples(case_waits):
         if wait.responder not in y_of:
             continue
         if wait.is_open and wait.asked_message_id in closures:
@@ -206,9 +207,12 @@ def case_timeline(messages: pd.DataFrame, waits: pd.DataFrame, case_id: str, *,
         side = "me" if wait.responder == "me" else wait.responder
         days = (stop - start).total_seconds() / DAY
         cut = bool(wait.is_open) and horizon is not None and stop > horizon
-        if cut:
+        if cut and horizon is not None:
             stop = horizon
-        ax.barh(y - 0.22, (stop - start).total_seconds() / DAY, left=start, height=0.14,
+        # matplotlib places datetimes through its units registry; its stubs
+        # only name numbers.
+        left: Any = start
+        ax.barh(y - 0.22, (stop - start).total_seconds() / DAY, left=left, height=0.14,
                 color=COLOURS[side], alpha=0.45, hatch="///" if wait.is_open else None,
                 edgecolor=COLOURS[side], linewidth=0.5, gid="waits")
         if wait.responder != "me" and days >= 1:

@@ -22,6 +22,7 @@ from rich.console import Console
 from analyzer.config import Config, find_config, load_config
 from analyzer.errors import AnalyzerError, UsageError
 from analyzer.i18n import LANGUAGES, default_language, translate
+from analyzer.schema import tuples
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -451,7 +452,7 @@ def discover_command(settings: Settings, paths: tuple[Path, ...], as_csv: bool,
     for key in ("discover.col.address", "discover.col.name", "report.col.messages",
                 "discover.col.reasons", "discover.col.examples"):
         out.add_column(settings.t(key), overflow="fold")
-    for row in table.itertuples():
+    for row in tuples(table):
         reasons = ", ".join(settings.t(f"discover.reason.{r}") for r in row.reasons.split(","))
         out.add_row(row.address, row.name, str(row.messages), reasons, row.examples)
     _console().print(out)

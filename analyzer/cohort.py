@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.errors import AnalyzerError
+from analyzer.schema import tuples
 
 #: The smallest group shown: under it, a figure could point at one person.
 MIN_MEMBERS = 5
@@ -542,7 +543,7 @@ def render_html(result: CohortResult, lang: str = "en") -> str:
         "counterpart", "members", "cases", "their_waits", "their_median", "their_p90",
         "my_median", "asymmetry", "case_asymmetry", "reopened", "open_waits")]
     rows = []
-    for r in result.counterparts.itertuples(index=False):
+    for r in tuples(result.counterparts, index=False):
         rows.append([
             t("cohort.html.overall") if r.overall else f"{r.counterpart} ({r.counterpart_id})",
             r.members, r.cases, r.their_waits,

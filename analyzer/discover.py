@@ -18,6 +18,7 @@ import pandas as pd
 
 from analyzer.config import Config
 from analyzer.people import fold
+from analyzer.schema import tuples
 
 # Public-service domains and do-not-reply local parts (reference notes, §4).
 _PUBLIC_DOMAIN = re.compile(
@@ -56,7 +57,7 @@ def discover(messages: pd.DataFrame, config: Config) -> pd.DataFrame:
     counterpart_threads = set(messages.loc[messages["counterpart"].notna(), "thread_id"])
     me = set(config.me)
     found: dict[str, Candidate] = {}
-    for row in messages.itertuples(index=False):
+    for row in tuples(messages, index=False):
         address = row.from_addr
         if not address or row.party != "other" or address in me:
             continue
@@ -99,7 +100,7 @@ def server_candidates(local: pd.DataFrame, found: Sequence[Any]) -> pd.DataFrame
     True
     """
     rows = {r.address: [r.address, r.name, r.messages, r.reasons, r.examples]
-            for r in local.itertuples(index=False)}
+            for r in tuples(local, index=False)}
     for cand in found:
         subjects = " | ".join(list(cand.subjects)[:EXAMPLES])
         if cand.address in rows:

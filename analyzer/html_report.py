@@ -40,6 +40,7 @@ from analyzer.report import (
     format_ratio,
     quoted,
 )
+from analyzer.schema import tuples
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -85,7 +86,7 @@ def _explanation(summary: Summary, case_id: str, lang: str) -> tuple[list[str], 
                        signal=translate(f"cases.signal.{link.signal}", lang),
                        detail=translate(f"cases.detail.{link.signal}", lang, **link.params)
                        ).strip()
-             for link in found.links.itertuples()]
+             for link in tuples(found.links)]
     return conversations, links
 
 
@@ -98,7 +99,7 @@ def _chronology(summary: Summary, case_id: str, lang: str) -> list[dict[str, Any
                                                   na_position="last")
     numbers: dict[object, int] = {}
     out = []
-    for row in rows.itertuples():
+    for row in tuples(rows):
         conversation = getattr(row, "conversation_id", None)
         number = numbers.setdefault(conversation, len(numbers) + 1)
         notes = []

@@ -278,7 +278,8 @@ def attach_journal(messages: pd.DataFrame, journal: pd.DataFrame) -> pd.DataFram
     for origin, ref in zip(events["origin"], refs, strict=True):
         if ref is not None and not pd.isna(ref) and ref not in cases:
             raise UsageError("journal.unknown_case", origin=origin, message_id=ref)
-    events["case_id"] = [None if ref is None or pd.isna(ref) else cases[ref] for ref in refs]
+    events["case_id"] = pd.Series([None if ref is None or pd.isna(ref) else cases[ref]
+                                   for ref in refs], index=events.index, dtype=object)
     mail = messages.copy()
     if "source" not in mail.columns:
         mail["source"] = "mail"

@@ -211,6 +211,8 @@ def _wait_core(messages: pd.DataFrame, turn_table: pd.DataFrame, *, country: str
     asked = t["started_at"]
     answered_at = t["started_at"].iloc[nxt].reset_index(drop=True).where(answered)
     ids = t["first_message_id"].to_numpy(dtype=object)
+    answer_ids = np.array(ids[nxt] if n else ids, dtype=object)
+    answer_ids[~answered] = None
     frame = pd.DataFrame({
         "case_id": case,
         "requester": party,
@@ -218,7 +220,7 @@ def _wait_core(messages: pd.DataFrame, turn_table: pd.DataFrame, *, country: str
         "asked_at": asked,
         "answered_at": answered_at,
         "asked_message_id": ids,
-        "answer_message_id": np.where(answered, ids[nxt] if n else ids, None),
+        "answer_message_id": answer_ids,
         "reminders": t["messages"].to_numpy() - 1,
         "is_open": ~answered,
     })

@@ -22,6 +22,7 @@ import math
 import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -33,7 +34,7 @@ from analyzer import metrics
 from analyzer.config import Config
 from analyzer.i18n import translate
 from analyzer.parties import PARTIES
-from analyzer.schema import message_frame
+from analyzer.schema import message_frame, tuples
 
 SIDES = ("agency", "contractor")
 #: Above this ratio of medians the terminal shows the asymmetry in colour.
@@ -191,15 +192,15 @@ def compute_frames(messages: pd.DataFrame, config: Config, *, as_of: datetime,
                   metrics.monthly_trend(waits[~ended], config.timezone), links)
 
 
-def _local(moment: object, tz: ZoneInfo) -> datetime | None:
+def _local(moment: Any, tz: ZoneInfo) -> datetime | None:
     if moment is None or pd.isna(moment):
         return None
     stamp: datetime = pd.Timestamp(moment).tz_convert(tz).to_pydatetime()
     return stamp
 
 
-def _f(value: object) -> float:
-    return float("nan") if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+def _f(value: Any) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
 
 
 def _ticket_numbers(rows: pd.DataFrame) -> list[str]:
@@ -213,7 +214,7 @@ def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
     w = frames.waits
     lines = []
     ordered = frames.cases.sort_values(["first_message_at", "case_id"], na_position="last")
-    for row in ordered.itertuples(index=False):
+    for row in tuples(ordered, index=False):
         mine = m[m["case_id"] == row.case_id].sort_values(["sent_at", "message_id"],
                                                            na_position="last")
         human = mine[~mine["automated"].astype(bool)]
@@ -223,7 +224,7 @@ def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
         # My answer to a demand is my next own message, even when the demand
         # was their reminder inside a wait that started earlier.
         my_times = human.loc[human["party"] == "me", "sent_at"].dropna()
-        for d in frames.deadlines[frames.deadlines["case_id"] == row.case_id].itertuples():
+        for d in tuples(frames.deadlines[frames.deadlines["case_id"] == row.case_id]):
             later = my_times[my_times > d.sent_at]
             mine_delay = ((later.min() - d.sent_at).total_seconds() if len(later)
                           else float("nan"))
@@ -291,7 +292,7 @@ def summarize(messages: pd.DataFrame, config: Config, *, as_of: datetime | None 
     frames = compute_frames(messages, config, as_of=moment, links=links)
     summary.frames = frames
     owed = frames.waits[frames.waits["is_open"] & frames.waits["responder"].isin(SIDES)]
-    for row in frames.counterparts.itertuples(index=False):
+    for row in tuples(frames.counterparts, index=False):
         open_theirs = (len(owed) if row.overall
                        else int((owed["counterpart"] == row.counterpart).sum()))
         summary.delays.append(DelayLine(

@@ -27,9 +27,9 @@ kind          accepted on input                            produced on output
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 
@@ -404,10 +404,23 @@ def conform(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def tuples(frame: pd.DataFrame, *, index: bool = True) -> Iterator[Any]:
+    """``frame``'s rows as named tuples, for loops that read a few fields.
+
+    Typed ``Any`` on purpose: pandas-stubs types every field as any scalar,
+    while the contracts above say what each column holds.
+
+    >>> [row.case_id for row in tuples(pd.DataFrame({"case_id": ["C-1", "C-2"]}))]
+    ['C-1', 'C-2']
+    """
+    return iter(frame.itertuples(index=index))
+
+
 def _cast(series: pd.Series, kind: Kind) -> pd.Series:
     if kind == "str":
         values = series.astype(object)
-        return values.where(values.notna(), None)
+        values[values.isna()] = None
+        return values
     if kind == "bool":
         return series.astype(bool)
     if kind == "int":
@@ -415,7 +428,7 @@ def _cast(series: pd.Series, kind: Kind) -> pd.Series:
     if kind == "float":
         return series.astype("float64")
     if isinstance(series.dtype, pd.DatetimeTZDtype):
-        return series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        return cast("pd.Series", series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"))
     return pd.to_datetime(series, utc=True).astype("datetime64[ns, UTC]")
 
 

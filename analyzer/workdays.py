@@ -160,7 +160,7 @@ def working_days_between(
     b = _as_utc_index(end, "working_days_between")
     if len(a) != len(b):
         raise ValueError("start and end must have the same length")
-    pos = _positions(a.append(b), country, timezone)
+    pos = _positions(pd.DatetimeIndex(a.append(b)), country, timezone)
     values = pos[len(a):] - pos[: len(a)]
     index = start.index if isinstance(start, pd.Series) else None
     return pd.Series(values, index=index, dtype="float64")
