@@ -78,6 +78,8 @@ __all__ = [
 ]
 
 DEFAULT_START = datetime(2022, 1, 3, 7, 0, tzinfo=UTC)
+#: Share of the requests I open that name the matter's specifics.
+MATTER_NAMED_SHARE = 0.8
 
 AGENCY_STYLES: tuple[str, ...] = (
     "fr-portal",
@@ -770,6 +772,33 @@ _ADDENDA = (
     "J'oubliais : vous trouverez un document complémentaire en pièce jointe (envoi {n}).",
     "Suite de mon précédent message, envoi {n}.",
 )
+#: What makes one matter this matter and not another on the same topic: the
+#: month it is about, the employer, the letter that started it. A citizen
+#: names it when opening a request and names it again when re-explaining.
+_EMPLOYERS = (
+    "Boulangerie Marchand",
+    "Transports Lebrun",
+    "Clinique Saint-Roch",
+    "Menuiserie Fabre",
+    "Hôtel des Tanneurs",
+    "Garage Perrichon",
+    "Imprimerie Vasseur",
+    "Pharmacie Delorme",
+    "Logistique Rhodanienne",
+    "Restaurant Le Sémaphore",
+    "Jardinerie Castagne",
+    "Laboratoire Quillet",
+    "Crèche Les Hirondelles",
+    "Cave Bonnefoy",
+    "Librairie Ombelle",
+    "Nettoyage Azur",
+)
+_MATTERS = (
+    "Cela concerne la période de {month} {year}.",
+    "Cela concerne mon contrat chez {employer}.",
+    "Cela fait suite au courrier du {day} {month} {year}.",
+    "Il s'agit de mes heures chez {employer} en {month}.",
+)
 _ROLES = (
     "Conseiller indemnisation",
     "Conseillère référente",
@@ -1178,6 +1207,12 @@ class _Case:
     first_at: datetime | None = None
     advisor: int | None = None
     asks_used: int = 0
+    #: The sentence naming this matter's specifics (see :data:`_MATTERS`).
+    matter: str = ""
+    #: The question of the case's latest request, and whether that request
+    #: was closed without an answer (then it is asked again, as it was).
+    last_ask: str = ""
+    unanswered: bool = False
 
 
 @dataclass(slots=True)
@@ -1265,6 +1300,7 @@ class _Builder:
         attachments_share: float,
         start: datetime,
         reference_free_share: float,
+        specifics: bool = True,
     ) -> None:
         unknown = [s for s in styles if s not in STYLES]
         if unknown or not styles:
@@ -1273,6 +1309,10 @@ class _Builder:
             raise ValueError("reference_free_share must be within [0, 1]")
         self.seed = seed
         self.rng = random.Random(seed)
+        # A stream of its own: naming each matter's specifics leaves every
+        # other draw, hence the scenario's structure and times, as it was.
+        self.matter_rng = random.Random(f"matters-{seed}")
+        self.specifics = specifics
         self.styles = tuple(dict.fromkeys(styles))
         self.attachments_share = attachments_share
         self.start = (start if start.tzinfo else start.replace(tzinfo=UTC)).astimezone(UTC)
@@ -1935,6 +1975,9 @@ class _Builder:
         topic = case.topic
         ask = topic.asks[(case.asks_used + rng.randint(0, 1)) % len(topic.asks)]
         case.asks_used += 1
+        if self.specifics and k > 0 and case.unanswered and case.last_ask:
+            ask = case.last_ask
+        case.last_ask = ask
         paragraphs: list[str] = []
         quoted = ""
         subject = self._subject_for(case)
@@ -1962,6 +2005,8 @@ class _Builder:
         elif k > 0 and rng.random() < 0.5:
             paragraphs.append(rng.choice(_REEXPLAIN).capitalize().rstrip(": ") + ".")
         paragraphs.append(ask)
+        if self.specifics and self.matter_rng.random() < MATTER_NAMED_SHARE:
+            paragraphs.append(case.matter)
         own = self._citizen_own(case, paragraphs)
         at = _waking(rng, t)
         tk = self._new_ticket(case, at, subject)
@@ -2673,6 +2718,7 @@ class _Builder:
             self._burst(sink, case, tk, turn, case.clock, 0.12)
         last_ticket = k == case.n_tickets - 1
         outcome, t = self._exchange(sink, case, tk, turn, case.clock, rng.randint(1, 3), True)
+        case.unanswered = outcome == "closed-unanswered"
         if outcome != "closed-unanswered":
             if last_ticket and rng.random() < 0.3:
                 return case.clock  # still open when the mailbox was exported
@@ -2874,8 +2920,28 @@ class _Builder:
             member=member.index,
         )
         case = _Case(truth, org, topic, start, n, member, clock=start)
+        taken = {c.matter for c in siblings if c.topic is topic}
+        case.matter = self._matter(taken, start)
         siblings.append(case)
         return case
+
+    def _matter(self, taken: set[str], start: datetime) -> str:
+        """A sentence naming a matter's specifics, unlike those in ``taken``
+        (matters on the same topic with the same organisation differ). The
+        month it is about and the letter it follows came before ``start``."""
+        rng = self.matter_rng
+        while True:
+            period = start - timedelta(days=rng.randint(15, 300))
+            letter = start - timedelta(days=rng.randint(2, 40))
+            template = rng.choice(_MATTERS)
+            matter = template.format(
+                month=_MOIS[(letter if "{day}" in template else period).month - 1],
+                year=(letter if "{day}" in template else period).year,
+                day=letter.day,
+                employer=rng.choice(_EMPLOYERS),
+            )
+            if matter not in taken:
+                return matter
 
     def _reopen_reference(self) -> str:
         # Spread reference-free reopenings evenly so that every prefix of the
@@ -3277,6 +3343,7 @@ def generate(
     attachments_share: float = 0.05,
     start: datetime = DEFAULT_START,
     reference_free_share: float = 0.3,
+    specifics: bool = True,
 ) -> Scenario:
     """Simulate ``members`` citizens, each with ``cases`` cases and ``unrelated`` other mails.
 
@@ -3296,7 +3363,8 @@ def generate(
     if members < 1 or cases < 0 or unrelated < 0:
         raise ValueError("members must be >= 1, cases and unrelated >= 0")
     chosen = STYLES if styles is None else styles
-    builder = _Builder(seed, chosen, attachments_share, start, reference_free_share)
+    builder = _Builder(seed, chosen, attachments_share, start, reference_free_share,
+                       specifics)
     builder.span_days = _span_days(cases)
     for index in range(members):
         member = builder.make_member(index)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -14,9 +16,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analyzer import synthetic
+from analyzer import cases, synthetic
 from analyzer.analysis import Analysis
-from analyzer.cases import _names_my_request, _quotes_subject, _starts_programme, case_id_for
+from analyzer.cases import (
+    _names_my_request,
+    _quotes_subject,
+    _specifics,
+    _starts_programme,
+    case_id_for,
+)
 from analyzer.cli import cli
 from analyzer.config import load_config, parse_config
 from analyzer.discover import discover
@@ -35,6 +43,8 @@ CONFIG = parse_config({
 })
 AGENCY = "Conseillère <ape.tilleuls@francetravail.fr>"
 NOREPLY = "France Travail <ne-pas-repondre@francetravail.fr>"
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def bcubed(truth: dict[str, str], predicted: dict[str, str]) -> float:
@@ -245,6 +255,63 @@ def test_survey_follows_the_closure_of_the_day_before(tmp_path: Path) -> None:
     assert messages.loc["m7@x", "case_id"] == messages.loc["m1@x", "case_id"]
 
 
+def test_a_closure_is_not_the_receipt_of_the_request_before_it(tmp_path: Path) -> None:
+    # A request acknowledged under a number, then another request, unnumbered,
+    # and two hours later the first one's closure: the closure is filed under
+    # the first request's number, it does not acknowledge the second.
+    def at(n: int, sender: str, to: str, subject: str, when: str, body: str) -> bytes:
+        return message(message_id=f"<m{n}@x>", sender=sender, to=to, subject=subject,
+                       date=f"{when} +0100", body=body)
+
+    files = {
+        "1.a:2,S": at(1, ME, "contact@francetravail.fr", "Attestation employeur",
+                      "Mon, 06 Nov 2023 10:00:00", "Bonjour,\n\nJe n'ai toujours pas reçu "
+                      "mon attestation employeur.\n\nJulie Moreau\n"),
+        "2.a:2,S": at(2, NOREPLY, ME, "Votre demande n° 2023-000444 a bien été enregistrée",
+                      "Mon, 06 Nov 2023 10:01:00", "Bonjour,\n\nNous avons bien reçu votre "
+                      "demande n° 2023-000444.\n"),
+        "3.a:2,S": at(3, ME, "contact@francetravail.fr", "Avis de radiation",
+                      "Wed, 08 Nov 2023 10:00:00", "Bonjour,\n\nJ'ai reçu un avis de "
+                      "radiation sans avoir été convoquée.\n\nJulie Moreau\n"),
+        "4.a:2,S": at(4, NOREPLY, ME, "Votre demande n° 2023-000444 a été clôturée",
+                      "Wed, 08 Nov 2023 11:52:00", CLOSED.replace("111", "444")),
+    }
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m4@x", "case_id"] == messages.loc["m1@x", "case_id"]
+    assert messages.loc["m3@x", "case_id"] != messages.loc["m1@x", "case_id"]
+    assert links.loc["m4@x", ["from_message_id", "signal"]].tolist() == ["m2@x", "ticket"]
+
+
+def test_a_receipt_acknowledges_the_new_request_not_a_reminder(tmp_path: Path) -> None:
+    # A request never acknowledged, chased by a reminder sent the same minute
+    # as a new request on another matter: the receipt that follows is the new
+    # request's.
+    def at(n: int, sender: str, to: str, subject: str, when: str, body: str,
+           **extra: Any) -> bytes:
+        return message(message_id=f"<m{n}@x>", sender=sender, to=to, subject=subject,
+                       date=f"{when} +0100", body=body, **extra)
+
+    files = {
+        "1.a:2,S": at(1, ME, "contact@francetravail.fr", "Avis de radiation",
+                      "Mon, 06 Nov 2023 10:00:00", "Bonjour,\n\nJ'ai reçu un avis de "
+                      "radiation sans avoir été convoquée.\n\nJulie Moreau\n"),
+        "2.a:2,S": at(2, ME, "contact@francetravail.fr", "Attestation employeur",
+                      "Mon, 13 Nov 2023 09:00:10", "Bonjour,\n\nJe n'ai toujours pas reçu "
+                      "mon attestation employeur.\n\nJulie Moreau\n"),
+        "3.a:2,S": at(3, ME, "contact@francetravail.fr", "Re: Avis de radiation",
+                      "Mon, 13 Nov 2023 09:00:20", "Bonjour,\n\nJe vous relance.\n\n"
+                      "Julie Moreau\n", in_reply_to="<m1@x>", references="<m1@x>"),
+        "4.a:2,S": at(4, NOREPLY, ME, "Votre demande n° 2023-000555 a bien été enregistrée",
+                      "Mon, 13 Nov 2023 09:01:00", "Bonjour,\n\nNous avons bien reçu votre "
+                      "demande n° 2023-000555.\n"),
+    }
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m4@x", "case_id"] == messages.loc["m2@x", "case_id"]
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m2@x", "case_id"]
+    assert links.loc["m4@x", ["from_message_id", "signal", "detail"]].tolist() == [
+        "m2@x", "acknowledgement", "acknowledged 0 min later"]
+
+
 @pytest.mark.parametrize(
     ("subject", "expected"),
     [("Votre demande", True), ("RE : Réponse à votre demande", True),
@@ -422,6 +489,77 @@ def test_discover_finds_the_unnamed_firm(sample: tuple[Path, Any]) -> None:
         "mentions")
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Cela concerne la période de juin 2022.", {"month:juin 2022"}),
+        ("Cela fait suite au courrier du 18 janvier 2021.", {"month:janvier 2021"}),
+        ("Il s'agit de mes heures en mai.", {"month:mai"}),
+        ("Mon contrat chez Transports Lebrun a pris fin.", {"name:transports lebrun"}),
+        ("Mes heures chez Hôtel des Tanneurs.", {"name:hotel des tanneurs"}),
+        ("Un trop-perçu de 1 240,50 € m'est réclamé.", {"amount:1240,50"}),
+        ("On me réclame 300 euros.", {"amount:300"}),
+        # Dates in digits mostly name an earlier message, not the matter.
+        ("Voir mon message du 12/03/2022.", set()),
+        # Sentence starts, greetings and signature lines name nothing.
+        ("Madame, Monsieur,\n\nJe reprends depuis le début.\n\nJulie Moreau\n", set()),
+        ("Bonjour,\n\nToujours rien.\n", set()),
+    ],
+)
+def test_specifics(text: str, found: set[str]) -> None:
+    assert _specifics(text) == found
+
+
+def _overpayment_request(n: int, day: int, amount: str, number: str) -> dict[str, bytes]:
+    """A request about an overpayment of ``amount`` claimed back, answered
+    under a number and closed the next day."""
+    ask = ("Bonjour,\n\nOn me réclame un trop-perçu que je ne comprends pas : toutes mes "
+           f"périodes de travail ont été déclarées. Il s'agit d'un montant de {amount}."
+           "\n\nJulie Moreau\n")
+    return {
+        f"{n}.a:2,S": _msg(n, ME, "contact@francetravail.fr", "Trop-perçu", day, ask),
+        f"{n + 1}.a:2,S": _msg(n + 1, AGENCY, ME, f"RE: [Demande n° {number}] Trop-perçu",
+                               day + 1, "Bonjour,\n\nNous traitons votre demande.\n\n"
+                               "Nadia Benali\n",
+                               in_reply_to=f"<m{n}@x>", references=f"<m{n}@x>"),
+        f"{n + 2}.a:2,S": _msg(n + 2, NOREPLY, ME, f"Votre demande n° {number} a été clôturée",
+                               day + 2, CLOSED.replace("2023-000111", number)),
+    }
+
+
+def _two_matters_then(tmp_path: Path, amount: str) -> pd.DataFrame:
+    # Two matters on one topic, worded alike, closed a day apart; then a
+    # request worded like both, naming one by its amount (digits, which the
+    # vocabulary similarity does not read).
+    return _build(tmp_path, {**_overpayment_request(1, 6, "1 240 euros", "2023-000111"),
+                             **_overpayment_request(4, 7, "310 €", "2023-000222"),
+                             **_overpayment_request(7, 10, amount, "2023-000333")})
+
+
+@pytest.mark.parametrize(("amount", "joins"), [("1 240 €", "m1@x"), ("310 euros", "m4@x")])
+def test_a_reopening_joins_the_matter_it_names(tmp_path: Path, amount: str, joins: str) -> None:
+    messages = _two_matters_then(tmp_path, amount)
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m4@x", "case_id"]
+    assert messages.loc["m7@x", "case_id"] == messages.loc[joins, "case_id"]
+
+
+def test_without_specifics_the_latest_closed_matter_is_reopened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What decides above is the named amount: without it the request goes
+    # to the matter closed last.
+    monkeypatch.setattr(cases, "SPECIFIC_BONUS", 0.0)
+    monkeypatch.setattr(cases, "SPECIFIC_PENALTY", 0.0)
+    messages = _two_matters_then(tmp_path, "1 240 €")
+    assert messages.loc["m7@x", "case_id"] == messages.loc["m4@x", "case_id"]
+
+
+def test_a_request_naming_another_matter_starts_a_case(tmp_path: Path) -> None:
+    # Worded as the closed matter but about another amount: a new matter.
+    messages = _build(tmp_path, {**_overpayment_request(1, 6, "1 240 euros", "2023-000111"),
+                                 **_overpayment_request(4, 10, "310 €", "2023-000222")})
+    assert messages.loc["m4@x", "case_id"] != messages.loc["m1@x", "case_id"]
+
+
 # -- scenarios with known truth ----------------------------------------------
 
 # Seeds 1–5 were used to tune the case builder; these were not.
@@ -430,13 +568,24 @@ EVALUATION_SEEDS = (101, 102, 103, 104, 105)
 
 @pytest.fixture(scope="module")
 def scenario_scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _scenario_scores(tmp_path_factory, specifics=True)
+
+
+@pytest.fixture(scope="module")
+def scenario_scores_without_specifics(tmp_path_factory: pytest.TempPathFactory
+                                      ) -> dict[str, Any]:
+    return _scenario_scores(tmp_path_factory, specifics=False)
+
+
+def _scenario_scores(tmp_path_factory: pytest.TempPathFactory, specifics: bool
+                     ) -> dict[str, Any]:
     overall: list[float] = []
     by_style: dict[str, list[float]] = defaultdict(list)
     parties_ok = parties_all = 0
     tp = fp = fn = 0
     reopenings = reference_free = 0
     for seed in EVALUATION_SEEDS:
-        scenario = synthetic.generate(seed)
+        scenario = synthetic.generate(seed, specifics=specifics)
         root = tmp_path_factory.mktemp(f"seed{seed}")
         synthetic.write_maildir(scenario, root / "mail")
         config = parse_config(tomllib.loads(scenario.config_toml))
@@ -483,13 +632,37 @@ def test_parties_and_automated_messages(scenario_scores: dict[str, Any]) -> None
 
 
 def test_case_grouping_scores(scenario_scores: dict[str, Any]) -> None:
-    # Measured on the evaluation seeds: 0.9695 overall (precision 0.967,
-    # recall 0.973); freshdesk 0.938, servicenow 0.939, fr-portal 0.952, the
-    # eight other styles 1.0 (seeds 201-210, never tuned on: 0.968, lowest
-    # fr-portal 0.940; seeds 301-305: 0.987; tuning seeds 1-25: 0.967).
-    # Issue 3 asks for 0.97 and 0.93: the styles are there, the overall
-    # score just short of it; these floors guard against regressions.
+    # Measured on the evaluation seeds: 0.987 overall (precision 0.986, recall
+    # 0.987); servicenow 0.939, fr-portal 0.977, the nine other styles 1.0.
+    # Never tuned on either: seeds 201-210 0.979, 301-305 0.989, 401-440
+    # 0.981 (lowest style fr-portal 0.970); tuning seeds 1-25: 0.979. Issue
+    # 3 asks for 0.97 overall and 0.93 per style.
     print({"overall": round(scenario_scores["overall"], 3),
            **{k: round(v, 3) for k, v in sorted(scenario_scores["styles"].items())}})
-    assert scenario_scores["overall"] >= 0.965
+    assert scenario_scores["overall"] >= 0.97
     assert min(scenario_scores["styles"].values()) >= 0.93
+
+
+def test_case_grouping_scores_without_specifics(
+        scenario_scores_without_specifics: dict[str, Any]) -> None:
+    # Matters on one topic worded alike, so that only timing tells a new
+    # matter from a reopened one: 0.9695 on these seeds, 0.970 on 401-440.
+    # A floor against regressions in the harder setting.
+    scores = scenario_scores_without_specifics
+    assert scores["overall"] >= 0.965
+    assert min(scores["styles"].values()) >= 0.93
+
+
+def test_score_script_reports_the_scores_of_the_tests(scenario_scores: dict[str, Any]) -> None:
+    # tools/score_cases.py prints the figures METHODS.md quotes; it must
+    # measure what these tests measure.
+    seeds = ",".join(map(str, EVALUATION_SEEDS))
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "score_cases.py"), seeds],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    lines = out.splitlines()
+    assert lines[0] == "seeds 101..105 (5), specifics on"
+    assert lines[1].startswith(f"case grouping B-cubed F1 {scenario_scores['overall']:.4f} ")
+    styles = sorted(scenario_scores["styles"].items())
+    assert lines[2:2 + len(styles)] == [f"  {k:<12} {v:.3f}" for k, v in styles]
+    assert lines[-1].startswith(f"parties {scenario_scores['parties']:.4f}; automated F1 "
+                                f"{scenario_scores['automated_f1']:.4f} over counterpart mail")

@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 import tomllib
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,7 +29,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analyzer import synthetic
 from analyzer.synthetic import (
+    DEFAULT_START,
     STYLES,
     CaseTruth,
     MessageTruth,
@@ -122,6 +124,67 @@ def test_global_random_state_is_untouched() -> None:
     state = random.getstate()
     generate(3, cases=3, unrelated=10)
     assert random.getstate() == state
+
+
+def test_specifics_change_wording_only() -> None:
+    # Naming each matter draws from a stream of its own: the scenario's
+    # structure, times and truth are those of the mailbox without them.
+    named = generate(7, cases=12, unrelated=20)
+    plain = generate(7, cases=12, unrelated=20, specifics=False)
+    assert named.truth.to_dict() == plain.truth.to_dict()
+    assert ([(m.message_id, m.received_at, m.subject) for m in named.messages]
+            == [(m.message_id, m.received_at, m.subject) for m in plain.messages])
+    changed = [(m, p) for m, p in zip(named.messages, plain.messages, strict=True)
+               if m.text != p.text]
+    assert {m.truth.party for m, _ in changed} >= {"me"}
+
+    def lines_of_mine(s: Scenario) -> set[str]:
+        return {line.strip() for m in s.messages if m.truth.party == "me"
+                for line in m.text.splitlines()}
+
+    # Others' messages change only where they quote or recall mine.
+    mine_named, mine_plain = lines_of_mine(named), lines_of_mine(plain)
+    for m, p in changed:
+        if m.truth.party != "me":
+            ours, theirs = set(m.text.splitlines()), set(p.text.splitlines())
+            assert {x.lstrip("> ").strip() for x in ours - theirs} <= mine_named | {""}
+            assert {x.lstrip("> ").strip() for x in theirs - ours} <= mine_plain | {""}
+
+
+def test_a_case_names_one_matter() -> None:
+    # Most cases name their matter (an employer, a month), each only one.
+    scenario = generate(7, cases=12, unrelated=20)
+    matter = re.compile(r"^(?:Cela concerne|Cela fait suite|Il s'agit de).*$", re.MULTILINE)
+    named: dict[str, set[str]] = defaultdict(set)
+    for m in scenario.messages:
+        if m.truth.party == "me" and m.truth.case_id:
+            own = m.text.split("\n>", 1)[0]
+            named[m.truth.case_id].update(matter.findall(own))
+    assert all(len(sentences) <= 1 for sentences in named.values())
+    assert sum(1 for sentences in named.values() if sentences) >= len(named) // 2
+    # The month a matter is about, or the letter it follows, came before it.
+    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+              "septembre", "octobre", "novembre", "décembre")
+    dated = re.compile(rf"({'|'.join(months)}) (\d{{4}})")
+    started = {c: min(m.truth.sent_at for m in scenario.messages if m.truth.case_id == c)
+               for c in named}
+    checked = 0
+    for case_id, sentences in named.items():
+        for sentence in sentences:
+            if found := dated.search(sentence):
+                month = months.index(found.group(1)) + 1
+                assert (int(found.group(2)), month) <= (started[case_id].year,
+                                                        started[case_id].month), sentence
+                checked += 1
+    assert checked >= 3
+
+
+def test_a_matter_is_named_unlike_its_twins() -> None:
+    builder = synthetic._Builder(1, STYLES, 0.05, DEFAULT_START, 0.3)
+    state = builder.matter_rng.getstate()
+    first = builder._matter(set(), DEFAULT_START)
+    builder.matter_rng.setstate(state)
+    assert builder._matter({first}, DEFAULT_START) != first
 
 
 # -- well-formed mail ------------------------------------------------------------
