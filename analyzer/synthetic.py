@@ -2003,7 +2003,7 @@ class _Builder:
             )
             quoted = "\n\n" + _quote_lines(case.first_text)
         elif k > 0 and rng.random() < 0.5:
-            paragraphs.append(rng.choice(_REEXPLAIN).capitalize().rstrip(": ") + ".")
+            paragraphs.append(rng.choice(_REEXPLAIN).capitalize().rstrip(":, ") + ".")
         paragraphs.append(ask)
         if self.specifics and self.matter_rng.random() < MATTER_NAMED_SHARE:
             paragraphs.append(case.matter)
