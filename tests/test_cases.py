@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -657,8 +658,10 @@ def test_score_script_reports_the_scores_of_the_tests(scenario_scores: dict[str,
     # tools/score_cases.py prints the figures METHODS.md quotes; it must
     # measure what these tests measure.
     seeds = ",".join(map(str, EVALUATION_SEEDS))
+    # This checkout's analyzer, whatever the environment has installed.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "score_cases.py"), seeds],
-                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+                         capture_output=True, text=True, check=True, cwd=ROOT, env=env).stdout
     lines = out.splitlines()
     assert lines[0] == "seeds 101..105 (5), specifics on"
     assert lines[1].startswith(f"case grouping B-cubed F1 {scenario_scores['overall']:.4f} ")
