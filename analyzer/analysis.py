@@ -273,10 +273,14 @@ class Analysis:
         return frame
 
     def bodies(self) -> dict[str, tuple[dict[str, str], str]]:
-        """``{message_id: (headers, body text)}`` for messages whose body is stored."""
+        """``{message_id: (headers, body text)}``: the stored headers and text of
+        each message whose body is stored; for the others, the automation
+        headers kept for every message and an empty text."""
         out: dict[str, tuple[dict[str, str], str]] = {}
         for row in self.store.body_rows():
             out[row["message_id"]] = (json.loads(row["headers_json"]), row["body_text"])
+        for message_id, headers in self.store.unread_header_rows():
+            out[message_id] = (json.loads(headers), "")
         return out
 
     def corrections(self) -> Corrections:

@@ -426,3 +426,31 @@ def classify_automation(
     if noreply:
         return Automation(False, None, "no-reply sender alone is not enough")
     return Automation(False, None, "no automation evidence")
+
+
+def classify_unread(
+    headers: Mapping[str, str],
+    subject: str,
+    from_addr: str,
+    from_name: str,
+) -> Automation:
+    """Whether mail exchanged with no counterpart is machine-sent, from what is
+    stored of every message: automation headers, subject and sender (its body
+    is not read). A portal notification or a no-reply sender is machine mail
+    here: only a counterpart's notification stands for a person's answer.
+
+    >>> classify_unread({"list-unsubscribe": "<mailto:stop@shop.example>"}, "Nos offres",
+    ...                 "news@shop.example", "Shop").kind
+    'bulk'
+    >>> classify_unread({}, "Information de paiement", "ne-pas-repondre@banque.example",
+    ...                 "Banque").reason
+    'no-reply sender'
+    >>> classify_unread({}, "Covoiturage lundi", "lea@example.org", "Léa").automated
+    False
+    """
+    verdict = classify_automation(headers, subject, "", from_addr, from_name)
+    if verdict.portal_notification:
+        return Automation(True, "notification", "portal notification outside any counterpart")
+    if not verdict.automated and verdict.kind is None and _NOREPLY.match(from_addr):
+        return Automation(True, "notification", "no-reply sender")
+    return verdict

@@ -73,7 +73,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.automation import classify_automation
+from analyzer.automation import classify_automation, classify_unread
 from analyzer.i18n import translate
 from analyzer.people import fold, sender_person
 from analyzer.subjects import is_boilerplate_subject, normalize_subject, strip_reply_prefixes
@@ -479,8 +479,9 @@ def build_cases(
 
     ``messages`` is :meth:`analyzer.analysis.Analysis.base_messages` (one row
     per message with party, counterpart, sent_at and header fields);
-    ``bodies`` maps a Message-ID to ``(headers, body text)`` for the messages
-    whose body is stored.
+    ``bodies`` maps a Message-ID to ``(headers, body text)``: for a message
+    whose body is not stored, the automation headers kept for every message
+    and an empty text (:meth:`analyzer.analysis.Analysis.bodies`).
     """
     corrections = corrections or Corrections()
     frame = messages.reset_index(drop=True).copy()
@@ -633,6 +634,17 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
                 continue
             if f.own_ticket[i] is None:
                 f.own_ticket[i] = ticket_key(ref)
+    # Mail exchanged with nobody the config names belongs to no case, and its
+    # body is not stored; what is kept of every message still says whether a
+    # machine sent it (a newsletter, a shop's or a bank's notice).
+    others = [i for i in range(n) if not f.involved[i]]
+    for i, row in zip(others, frame.iloc[others][columns].to_dict("records"), strict=True):
+        entry = bodies.get(row["message_id"])
+        if row["party"] == "me" or entry is None:
+            continue
+        verdict = classify_unread(entry[0], row["subject"], row["from_addr"], row["from_name"])
+        f.automated[i] = verdict.automated
+        f.kinds[i] = verdict.kind
     return f
 
 

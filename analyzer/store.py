@@ -524,6 +524,13 @@ class Store:
             "b.defects_json FROM bodies b JOIN messages m ON m.id = b.message_rowid"
         ).fetchall()
 
+    def unread_header_rows(self) -> list[tuple[str, str]]:
+        """``(message_id, automation headers as JSON)`` of the messages whose
+        body is not stored."""
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT m.message_id, m.auto_headers FROM messages m WHERE NOT EXISTS "
+            "(SELECT 1 FROM bodies b WHERE b.message_rowid = m.id)")]
+
     def skipped(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in
                 self.conn.execute("SELECT path, reason FROM skipped ORDER BY path")]

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import analyzer.automation
-from analyzer.automation import KINDS, Automation, classify_automation
+from analyzer.automation import KINDS, Automation, classify_automation, classify_unread
 
 FIXTURES = Path(__file__).parent / "data" / "tickets"
 
@@ -395,3 +395,29 @@ def test_docstring_examples_hold() -> None:
     result = doctest.testmod(analyzer.automation)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "subject", "from_addr", "expected"),
+    [
+        ({"list-unsubscribe": "<mailto:stop@shop.example>"}, "Nos offres de la semaine",
+         "news@shop.example", Automation(True, "bulk", "list-unsubscribe header")),
+        ({"precedence": "bulk"}, "Lettre d'information", "info@asso.example",
+         Automation(True, "bulk", "Precedence: bulk")),
+        ({"auto-submitted": "auto-replied"}, "Réponse automatique : absence",
+         "lea@example.org",
+         Automation(True, "out_of_office", "Auto-Submitted: auto-replied with an absence subject")),
+        ({}, "Undelivered Mail Returned to Sender", "MAILER-DAEMON@mx.example.org",
+         Automation(True, "bounce", "bounce sender MAILER-DAEMON@mx.example.org")),
+        ({}, "Information de paiement", "ne-pas-repondre@banque.example",
+         Automation(True, "notification", "no-reply sender")),
+        ({}, "Nouveau message dans votre espace client", "ne-pas-repondre@banque.example",
+         Automation(True, "notification", "portal notification outside any counterpart")),
+        ({}, "Covoiturage lundi", "lea@example.org",
+         Automation(False, None, "no automation evidence")),
+    ],
+)
+def test_mail_with_no_counterpart_from_what_is_stored(
+        headers: dict[str, str], subject: str, from_addr: str, expected: Automation) -> None:
+    assert classify_unread(headers, subject, from_addr, "") == expected
+

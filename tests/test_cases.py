@@ -172,6 +172,25 @@ def test_messages_with_no_counterpart_belong_to_no_case(tmp_path: Path) -> None:
     assert messages.loc["m9@x", "thread_id"] == messages.loc["m1@x", "thread_id"]
 
 
+def test_mail_with_no_counterpart_is_automated_from_its_headers(tmp_path: Path) -> None:
+    # Its body is not stored, but what is kept of every message says whether
+    # a machine sent it.
+    files = {
+        "1.a:2,S": _msg(1, "Boutique <news@boutique.example>", ME, "Nos offres", 6,
+                        "Bonjour,\n\nDécouvrez nos offres.\n",
+                        extra="List-Unsubscribe: <mailto:stop@boutique.example>\n"),
+        "2.a:2,S": _msg(2, "Banque <ne-pas-repondre@banque.example>", ME,
+                        "Information de paiement", 7, "Un virement a été reçu.\n"),
+        "3.a:2,S": _msg(3, "Léa <lea@exemple.fr>", ME, "Covoiturage lundi", 8, "Ça marche ?\n"),
+    }
+    messages = _build(tmp_path, files)
+    rows = messages.loc[["m1@x", "m2@x", "m3@x"],
+                        ["party", "case_id", "automated", "automation_kind"]].values.tolist()
+    assert [[None if pd.isna(v) else v for v in row] for row in rows] == [
+        ["other", None, True, "bulk"], ["other", None, True, "notification"],
+        ["other", None, False, None]]
+
+
 def test_resent_message_counts_even_when_retold_later(tmp_path: Path) -> None:
     # The new conversation re-sends the first message under its date, and a
     # later message of it tells the matter once more in the same words: the
@@ -584,6 +603,8 @@ def _scenario_scores(tmp_path_factory: pytest.TempPathFactory, specifics: bool
     by_style: dict[str, list[float]] = defaultdict(list)
     parties_ok = parties_all = 0
     tp = fp = fn = 0
+    # True positives, false positives, false negatives over every message.
+    all_mail = [0, 0, 0]
     reopenings = reference_free = 0
     for seed in EVALUATION_SEEDS:
         scenario = synthetic.generate(seed, specifics=specifics)
@@ -606,6 +627,10 @@ def _scenario_scores(tmp_path_factory: pytest.TempPathFactory, specifics: bool
         for t in truth:
             parties_all += 1
             parties_ok += messages.loc[t["message_id"], "party"] == t["party"]
+            got, want = bool(messages.loc[t["message_id"], "automated"]), t["automated"]
+            all_mail[0] += got and want
+            all_mail[1] += got and not want
+            all_mail[2] += want and not got
         for t in in_case:
             got, want = bool(messages.loc[t["message_id"], "automated"]), t["automated"]
             tp += got and want
@@ -619,6 +644,7 @@ def _scenario_scores(tmp_path_factory: pytest.TempPathFactory, specifics: bool
         "styles": {s: sum(v) / len(v) for s, v in by_style.items()},
         "parties": parties_ok / parties_all,
         "automated_f1": 2 * tp / (2 * tp + fp + fn),
+        "automated_f1_all_mail": 2 * all_mail[0] / (2 * all_mail[0] + all_mail[1] + all_mail[2]),
         "reference_free_share": reference_free / reopenings,
     }
 
@@ -628,8 +654,11 @@ def test_scenarios_are_hard_enough(scenario_scores: dict[str, Any]) -> None:
 
 
 def test_parties_and_automated_messages(scenario_scores: dict[str, Any]) -> None:
+    # Counterpart mail: 1.000. All mail, newsletters, shops and banks
+    # included (read from their headers, subject and sender only): 0.953.
     assert scenario_scores["parties"] >= 0.99
     assert scenario_scores["automated_f1"] >= 0.95
+    assert scenario_scores["automated_f1_all_mail"] >= 0.95
 
 
 def test_case_grouping_scores(scenario_scores: dict[str, Any]) -> None:
@@ -667,5 +696,6 @@ def test_score_script_reports_the_scores_of_the_tests(scenario_scores: dict[str,
     assert lines[1].startswith(f"case grouping B-cubed F1 {scenario_scores['overall']:.4f} ")
     styles = sorted(scenario_scores["styles"].items())
     assert lines[2:2 + len(styles)] == [f"  {k:<12} {v:.3f}" for k, v in styles]
-    assert lines[-1].startswith(f"parties {scenario_scores['parties']:.4f}; automated F1 "
-                                f"{scenario_scores['automated_f1']:.4f} over counterpart mail")
+    assert lines[-1] == (f"parties {scenario_scores['parties']:.4f}; automated F1 "
+                         f"{scenario_scores['automated_f1']:.4f} over counterpart mail "
+                         f"({scenario_scores['automated_f1_all_mail']:.4f} over all mail)")
