@@ -273,15 +273,18 @@ class Analysis:
         return frame
 
     def bodies(self) -> dict[str, tuple[dict[str, str], str]]:
-        """``{message_id: (headers, body text)}``: the stored headers and text of
-        each message whose body is stored; for the others, the automation
-        headers kept for every message and an empty text."""
+        """``{message_id: (headers, body text)}`` for messages whose body is stored."""
         out: dict[str, tuple[dict[str, str], str]] = {}
         for row in self.store.body_rows():
             out[row["message_id"]] = (json.loads(row["headers_json"]), row["body_text"])
-        for message_id, headers in self.store.unread_header_rows():
-            out[message_id] = (json.loads(headers), "")
         return out
+
+    def unread_headers(self) -> dict[str, tuple[dict[str, str], str]]:
+        """``{message_id: (automation headers, "")}`` for messages whose body is
+        not stored: what the case build reads of them (whether a machine sent
+        them), in the shape of :meth:`bodies`."""
+        return {message_id: (json.loads(headers), "")
+                for message_id, headers in self.store.unread_header_rows()}
 
     def corrections(self) -> Corrections:
         found = Corrections()
@@ -306,11 +309,12 @@ class Analysis:
                                          self.corrections())
             key = _build_key(generation, self.config, base["sent_at"])
             saved = self.store.saved_build(key)
-        if saved is not None:
-            restored = _restore_build(base, bodies, *saved)
+            restored = _restore_build(base, bodies, *saved) if saved is not None else None
             if restored is not None:
                 return restored
-        build = build_cases(base, bodies, corrections)
+            # Only a new build reads the mail whose body is not stored.
+            unread = self.unread_headers()
+        build = build_cases(base, unread | bodies, corrections)
         self.store.save_build(key, generation, _built_rows(build.messages),
                               _built_link_rows(build.links))
         return build

@@ -401,7 +401,7 @@ def _tokens(text: str) -> list[str]:
 
 
 _MONTH_NAMES = "|".join(name for name in _MONTHS if len(name) > 3 or name == "mai")
-_SPECIFIC_MONTH = re.compile(rf"\b(?:(\d{{1,2}}) )?({_MONTH_NAMES})\b(?: (\d{{4}}))?")
+_SPECIFIC_MONTH = re.compile(rf"\b({_MONTH_NAMES})\b(?: (\d{{4}}))?")
 # Read on the unfolded text: folding drops the euro sign. French writes
 # thousands apart with a (narrow) no-break space.
 _SPECIFIC_AMOUNT = re.compile(
@@ -423,7 +423,7 @@ def _specifics(text: str) -> set[str]:
     ['month:juin 2022', 'name:transports lebrun']
     """
     folded = fold(text)
-    found = {f"month:{m.group(2)}{' ' + m.group(3) if m.group(3) else ''}"
+    found = {"month:" + " ".join(filter(None, m.groups()))
              for m in _SPECIFIC_MONTH.finditer(folded)}
     found |= {"amount:" + re.sub(r"[ \u00a0\u202f.]", "", m.group(1))
               for m in _SPECIFIC_AMOUNT.finditer(text)}
@@ -481,7 +481,7 @@ def build_cases(
     per message with party, counterpart, sent_at and header fields);
     ``bodies`` maps a Message-ID to ``(headers, body text)``: for a message
     whose body is not stored, the automation headers kept for every message
-    and an empty text (:meth:`analyzer.analysis.Analysis.bodies`).
+    and an empty text (:meth:`analyzer.analysis.Analysis.unread_headers`).
     """
     corrections = corrections or Corrections()
     frame = messages.reset_index(drop=True).copy()

@@ -49,7 +49,8 @@ import math
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -67,6 +68,7 @@ __all__ = [
     "Scenario",
     "SyntheticMessage",
     "Truth",
+    "bcubed",
     "generate",
     "iter_message_bytes",
     "message_bytes",
@@ -2934,12 +2936,9 @@ class _Builder:
             period = start - timedelta(days=rng.randint(15, 300))
             letter = start - timedelta(days=rng.randint(2, 40))
             template = rng.choice(_MATTERS)
-            matter = template.format(
-                month=_MOIS[(letter if "{day}" in template else period).month - 1],
-                year=(letter if "{day}" in template else period).year,
-                day=letter.day,
-                employer=rng.choice(_EMPLOYERS),
-            )
+            when = letter if "{day}" in template else period
+            matter = template.format(month=_MOIS[when.month - 1], year=when.year,
+                                     day=letter.day, employer=rng.choice(_EMPLOYERS))
             if matter not in taken:
                 return matter
 
@@ -3440,6 +3439,28 @@ def split_members(scenario: Scenario) -> list[Scenario]:
             )
         )
     return result
+
+
+def bcubed(truth: Mapping[str, str], predicted: Mapping[str, str]) -> tuple[float, float]:
+    """B-cubed precision and recall of a clustering against the truth: for each
+    item, the share of its predicted cluster that is truly with it, and of its
+    true cluster that is predicted with it, averaged over items (same keys).
+
+    >>> bcubed({"a": "1", "b": "1", "c": "2"}, {"a": "x", "b": "x", "c": "x"})
+    (0.5555555555555555, 1.0)
+    """
+    members_t: dict[str, set[str]] = defaultdict(set)
+    members_p: dict[str, set[str]] = defaultdict(set)
+    for item, cluster in truth.items():
+        members_t[cluster].add(item)
+    for item, cluster in predicted.items():
+        members_p[cluster].add(item)
+    precision = recall = 0.0
+    for item in truth:
+        same = len(members_t[truth[item]] & members_p[predicted[item]])
+        precision += same / len(members_p[predicted[item]])
+        recall += same / len(members_t[truth[item]])
+    return precision / len(truth), recall / len(truth)
 
 
 def truth_waits(scenario: Scenario | Truth) -> list[dict[str, Any]]:

@@ -50,19 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bcubed(truth: dict[str, str], predicted: dict[str, str]) -> float:
     """B-cubed F1 of a predicted clustering against the truth (same keys)."""
-    members_t: dict[str, set[str]] = defaultdict(set)
-    members_p: dict[str, set[str]] = defaultdict(set)
-    for item, cluster in truth.items():
-        members_t[cluster].add(item)
-    for item, cluster in predicted.items():
-        members_p[cluster].add(item)
-    precision = recall = 0.0
-    for item in truth:
-        same = len(members_t[truth[item]] & members_p[predicted[item]])
-        precision += same / len(members_p[predicted[item]])
-        recall += same / len(members_t[truth[item]])
-    precision /= len(truth)
-    recall /= len(truth)
+    precision, recall = synthetic.bcubed(truth, predicted)
     return 2 * precision * recall / (precision + recall)
 
 

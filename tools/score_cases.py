@@ -36,22 +36,6 @@ def seeds_of(spec: str) -> list[int]:
     return seeds
 
 
-def bcubed(truth: dict[str, str], predicted: dict[str, str]) -> tuple[float, float]:
-    """B-cubed precision and recall of ``predicted`` against ``truth`` (same keys)."""
-    members_t: dict[str, set[str]] = defaultdict(set)
-    members_p: dict[str, set[str]] = defaultdict(set)
-    for item, cluster in truth.items():
-        members_t[cluster].add(item)
-    for item, cluster in predicted.items():
-        members_p[cluster].add(item)
-    precision = recall = 0.0
-    for item in truth:
-        same = len(members_t[truth[item]] & members_p[predicted[item]])
-        precision += same / len(members_p[predicted[item]])
-        recall += same / len(members_t[truth[item]])
-    return precision / len(truth), recall / len(truth)
-
-
 def f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
@@ -98,12 +82,12 @@ def main() -> None:
             in_case = {i: t for i, t in truth.items() if t.case_id}
             true_case = {i: str(t.case_id) for i, t in in_case.items()}
             predicted = {i: case_of[i] or f"none:{i}" for i in in_case}
-            scores["overall"].append(bcubed(true_case, predicted))
+            scores["overall"].append(synthetic.bcubed(true_case, predicted))
             by_style: dict[str, list[str]] = defaultdict(list)
             for i, t in in_case.items():
                 by_style[str(t.style)].append(i)
             for style, ids in by_style.items():
-                scores[style].append(bcubed({i: true_case[i] for i in ids},
+                scores[style].append(synthetic.bcubed({i: true_case[i] for i in ids},
                                             {i: predicted[i] for i in ids}))
             link_ends: list[tuple[str, str, str]] = list(zip(
                 links["from_message_id"].tolist(), links["to_message_id"].tolist(),
