@@ -501,7 +501,9 @@ def test_discover_finds_the_unnamed_firm(sample: tuple[Path, Any]) -> None:
     ("text", "found"),
     [
         ("Cela concerne la période de juin 2022.", {"month:juin 2022"}),
-        ("Cela fait suite au courrier du 18 janvier 2021.", {"month:janvier 2021"}),
+        # A day names one letter: rarer, so more telling, than its month.
+        ("Cela fait suite au courrier du 18 janvier 2021.", {"month:18 janvier 2021"}),
+        ("Convoqué le 1er mars, j'étais en formation.", {"month:1er mars"}),
         ("Il s'agit de mes heures en mai.", {"month:mai"}),
         ("Mon contrat chez Transports Lebrun a pris fin.", {"name:transports lebrun"}),
         ("Mes heures chez Hôtel des Tanneurs.", {"name:hotel des tanneurs"}),
