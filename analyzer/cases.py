@@ -978,8 +978,6 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     surveyed: set[int] = set()
     # Reopenings set aside for a rival, to check once every link is known.
     deferred: dict[int, tuple[int, float, int]] = {}
-    # When each conversation was answered by a portal notification linked to it.
-    portal_answers: dict[int, list[pd.Timestamp]] = defaultdict(list)
 
     def link(a: int, b: int, signal: str, **params: Any) -> None:
         roots = {groups.find(a), groups.find(b)}
@@ -1000,9 +998,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         elif conv.notice_only:
             if conv.notice_kind == "portal_notification":
                 follows = _by_notification(conv, conversations, recent,
-                                           notified[conv.counterpart], portal_answers)
-                if follows is not None:
-                    portal_answers[follows].append(conv.start)
+                                           notified[conv.counterpart])
             else:
                 follows = _by_recency(conv, conversations, recent, surveyed)
                 if follows is not None and conv.notice_kind == "survey":
@@ -1011,7 +1007,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                 link(conversations[follows].rows[0], first, "notice")
         elif ((conv.numbered_notice or conv.opens_with_numbered_notice) and not known_numbers[x]
               and (unnumbered := _by_notification(conv, conversations, recent,
-                                                  notified[conv.counterpart], portal_answers,
+                                                  notified[conv.counterpart],
                                                   unnumbered=True)) is not None):
             # A notice under a number never seen before (no acknowledgement
             # came), alone or opening a conversation: the request it is
@@ -1021,8 +1017,6 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             # That request now has its number: a notice under yet another
             # number is about some other request.
             conversations[unnumbered].own_numbers.update(conv.own_numbers)
-            if conv.notice_kind == "portal_notification":
-                portal_answers[unnumbered].append(conv.start)
         elif (conv.answer_like and conv.kind != "contractor" and not known_numbers[x]
               and (answered := _by_waiting(conv, conversations, subjects, recent)) is not None):
             link(conversations[answered].rows[0], first, "answer")
@@ -1187,7 +1181,6 @@ def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
 
 def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation],
                      recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
-                     portal_answers: Mapping[int, Sequence[pd.Timestamp]] | None = None,
                      unnumbered: bool = False) -> int | None:
     """The conversation a notice that names none belongs to, among those with
     its counterpart active in the last :data:`NOTICE_WINDOW`.
@@ -1216,10 +1209,6 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or conv.start - last > NOTICE_WINDOW:
             continue
-        if waiting and portal_answers and (times := portal_answers.get(y)):
-            asked = max((t for t, step in prev.steps if step in ("mine", "reminder")
-                         and t <= conv.start), default=None)
-            waiting = asked is None or not any(asked < t <= conv.start for t in times)
         evidence, soon = 1, 0.0
         following = prev.next_step(conv.start)
         if following is not None and not closure:
