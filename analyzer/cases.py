@@ -1482,7 +1482,13 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
         score += RETELLING_BONUS
     theirs = set().union(*(m.specific for m in case))
     if conv.specific and theirs:
-        score += SPECIFIC_BONUS if conv.specific & theirs else -SPECIFIC_PENALTY
+        # The same employer in another month is another matter: a kind of
+        # thing both name (month, amount, name) with nothing in common clashes.
+        kinds = {t.partition(":")[0] for t in conv.specific} & {
+            t.partition(":")[0] for t in theirs}
+        clash = any(not {t for t in conv.specific if t.startswith(k + ":")} & theirs
+                    for k in kinds)
+        score += SPECIFIC_BONUS if conv.specific & theirs and not clash else -SPECIFIC_PENALTY
     if score < needed:
         return None
     return score, score - needed, gap_days

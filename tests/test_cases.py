@@ -570,6 +570,34 @@ def test_a_request_naming_another_matter_starts_a_case(tmp_path: Path) -> None:
     assert messages.loc["m4@x", "case_id"] != messages.loc["m1@x", "case_id"]
 
 
+def _hours_request(n: int, day: int, month: str, number: str) -> dict[str, bytes]:
+    """A request about hours worked at one employer in ``month``, answered
+    under a number and closed the next day."""
+    ask = ("Bonjour,\n\nMes heures n'ont pas été prises en compte dans mon "
+           f"actualisation. Il s'agit de mes heures chez Garage Perrichon en {month}."
+           "\n\nJulie Moreau\n")
+    return {
+        f"{n}.a:2,S": _msg(n, ME, "contact@francetravail.fr", "Heures non prises en compte",
+                           day, ask),
+        f"{n + 1}.a:2,S": _msg(n + 1, AGENCY, ME, f"RE: [Demande n° {number}] Heures",
+                               day + 1, "Bonjour,\n\nNous traitons votre demande.\n\n"
+                               "Nadia Benali\n",
+                               in_reply_to=f"<m{n}@x>", references=f"<m{n}@x>"),
+        f"{n + 2}.a:2,S": _msg(n + 2, NOREPLY, ME, f"Votre demande n° {number} a été clôturée",
+                               day + 2, CLOSED.replace("2023-000111", number)),
+    }
+
+
+def test_the_same_employer_in_another_month_is_another_matter(tmp_path: Path) -> None:
+    # Both closed matters name the employer; only the month tells them apart.
+    # The one closed last (January) would win on wording alone.
+    messages = _build(tmp_path, {**_hours_request(1, 6, "juillet", "2023-000111"),
+                                 **_hours_request(4, 7, "janvier", "2023-000222"),
+                                 **_hours_request(7, 10, "juillet", "2023-000333")})
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m4@x", "case_id"]
+    assert messages.loc["m7@x", "case_id"] == messages.loc["m1@x", "case_id"]
+
+
 # -- scenarios with known truth ----------------------------------------------
 
 # Seeds 1–5 were used to tune the case builder; these were not.
