@@ -22,7 +22,6 @@ from rich.console import Console
 from analyzer.config import Config, find_config, load_config
 from analyzer.errors import AnalyzerError, UsageError
 from analyzer.i18n import LANGUAGES, default_language, translate
-from analyzer.schema import tuples
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -420,6 +419,7 @@ def discover_command(settings: Settings, paths: tuple[Path, ...], as_csv: bool,
     """Senders the configuration does not name who look like counterparts."""
     from analyzer.csvsafe import write_rows
     from analyzer.discover import discover, server_candidates
+    from analyzer.schema import tuples
 
     analysis, _, _ = _open_analysis(settings, paths)
     with analysis:
