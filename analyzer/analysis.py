@@ -28,7 +28,7 @@ import pandas as pd
 from analyzer.cases import CaseBuild, Corrections, build_cases, case_links_frame
 from analyzer.config import Config, load_config
 from analyzer.errors import UsageError
-from analyzer.parties import PartyClassifier
+from analyzer.parties import Classification, PartyClassifier
 from analyzer.store import Store
 
 if TYPE_CHECKING:
@@ -253,20 +253,34 @@ class Analysis:
         involve no counterpart.
         """
         classifier = PartyClassifier(self.config)
+
+        # Most mail goes to the same few addresses (mine) from the same
+        # senders: each distinct recipient list is decoded, and each distinct
+        # exchange classified, once.
+        @cache
+        def addresses(text: str) -> tuple[str, ...]:
+            return tuple(address for _, address in _loads(text))
+
+        @cache
+        def classify(sender: str, to_json: str, cc_json: str) -> Classification:
+            return classifier.classify(sender, addresses(to_json) + addresses(cc_json))
+
+        @cache
+        def folder_list(folders: str | None) -> tuple[str, ...]:
+            return tuple(sorted(set(folders.split(",")))) if folders else ()
+
         rows = []
-        for row in self.store.message_rows():
-            to = [a for _, a in _loads(row["to_json"])]
-            cc = [a for _, a in _loads(row["cc_json"])]
-            found = classifier.classify(row["from_addr"], to + cc)
+        for (message_id, from_addr, from_name, to_json, cc_json, date_utc, delivered_utc,
+             subject, in_reply_to, refs, synthetic_id, has_body, folders
+             ) in self.store.analysis_rows():
+            found = classify(from_addr, to_json, cc_json)
             cp = found.counterpart
             rows.append((
-                row["message_id"], found.party, cp.name if cp else None,
-                cp.kind if cp else None, None,
-                row["date_utc"], row["delivered_utc"], row["from_addr"], row["from_name"],
-                to, cc, row["subject"], _loads(row["in_reply_to"]),
-                _loads(row["refs"]),
-                sorted(set((row["folders"] or "").split(","))) if row["folders"] else [],
-                bool(row["has_body"]), bool(row["synthetic_id"]),
+                message_id, found.party, cp.name if cp else None, cp.kind if cp else None,
+                None, date_utc, delivered_utc, from_addr, from_name,
+                list(addresses(to_json)), list(addresses(cc_json)), subject,
+                _loads(in_reply_to), _loads(refs), list(folder_list(folders)),
+                bool(has_body), bool(synthetic_id),
             ))
         frame = pd.DataFrame.from_records(rows, columns=list(MESSAGE_COLUMNS))
         frame["sent_at"] = message_times(frame["date_utc"], frame["delivered_utc"])

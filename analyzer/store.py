@@ -491,6 +491,24 @@ class Store:
             "FROM messages m LEFT JOIN bodies b ON b.message_rowid = m.id ORDER BY m.id"
         ).fetchall()
 
+    def analysis_rows(self) -> list[tuple[Any, ...]]:
+        """What :meth:`analyzer.analysis.Analysis.base_messages` reads of every
+        message, in the order of :meth:`message_rows`: ``(message_id,
+        from_addr, from_name, to_json, cc_json, date_utc, delivered_utc,
+        subject, in_reply_to, refs, synthetic_id, has_body, folders)``."""
+        # Plain tuples of the columns needed: the other columns (automation
+        # headers, problems) and access by name cost more than the query.
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(
+            "SELECT m.message_id, m.from_addr, m.from_name, m.to_json, m.cc_json, m.date_utc, "
+            "m.delivered_utc, m.subject, m.in_reply_to, m.refs, m.synthetic_id, "
+            "(b.message_rowid IS NOT NULL), "
+            "(SELECT group_concat(DISTINCT folder) FROM locations l "
+            " WHERE l.message_rowid = m.id) "
+            "FROM messages m LEFT JOIN bodies b ON b.message_rowid = m.id ORDER BY m.id"
+        ).fetchall()
+
     def meta(self, key: str) -> str | None:
         """A value of the store's ``meta`` table (None when unset)."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
