@@ -217,14 +217,29 @@ class Record:
     """One message read from a source, ready to be stored.
 
     ``row`` is the message's ``messages`` row as :func:`message_row` makes
-    it; import workers fill it so the writing process only writes.
+    it; import workers fill it so the writing process only writes, and send
+    no ``headers`` (the row holds what the store keeps of them).
     """
 
     location: Location
-    headers: ParsedHeaders
+    headers: ParsedHeaders | None
     raw: bytes | None = None
     body: ParsedBody | None = None
     row: tuple[Any, ...] | None = None
+
+    @property
+    def message_id(self) -> str:
+        if self.row is not None:
+            return str(self.row[0])
+        assert self.headers is not None
+        return self.headers.message_id
+
+    def message_row(self, seen: str) -> tuple[Any, ...]:
+        """The ``messages`` row, first seen at ``seen``."""
+        if self.row is not None:
+            return (*self.row[:-1], seen)
+        assert self.headers is not None
+        return message_row(self.headers, seen)
 
 
 def message_row(h: ParsedHeaders, seen: str) -> tuple[Any, ...]:
@@ -400,20 +415,19 @@ class Store:
             if within is not None:
                 within(conn)
             for rec in records:
-                h = rec.headers
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO messages (message_id, synthetic_id, subject, "
                     "from_addr, from_name, to_json, cc_json, date_header, date_utc, "
                     "delivered_utc, in_reply_to, refs, auto_headers, size, problems, "
                     "first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (*rec.row[:-1], seen) if rec.row is not None else message_row(h, seen),
+                    rec.message_row(seen),
                 )
                 if cur.rowcount:
                     rowid = cur.lastrowid
                     new += 1
                 else:
                     rowid = conn.execute("SELECT id FROM messages WHERE message_id = ?",
-                                         (h.message_id,)).fetchone()[0]
+                                         (rec.message_id,)).fetchone()[0]
                     known += 1
                 if rec.raw is not None:
                     _insert_body(conn, rowid, rec.raw, rec.body)
