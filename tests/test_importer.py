@@ -129,6 +129,25 @@ def test_config_change_reads_newly_relevant_messages_again(tmp_path: Path) -> No
         assert store.meta("bodies_complete_for") == wider.fingerprint()
 
 
+def test_first_import_leaves_no_body_to_complete(tmp_path: Path) -> None:
+    # What lets the first import into an empty store skip the scan of
+    # refresh_bodies: a copy of a message may involve a counterpart when an
+    # earlier copy did not, and its body is stored all the same.
+    write_maildir(tmp_path / "mail", {
+        "1.x:2,S": _friend(1),
+        "2.x:2,S": message(message_id="<friend1@x>"),
+        "3.x:2,S": message(message_id="<m2@x>"),
+        "4.x:2,S": message(message_id="<m2@x>", to="ami@exemple.fr"),
+    })
+    with Store.open(tmp_path / "s.sqlite") as store:
+        summary = import_paths(store, [tmp_path / "mail"], CONFIG)
+        assert (summary.new, summary.duplicates, summary.refreshed) == (2, 2, 0)
+        assert store.meta("bodies_complete_for") == CONFIG.fingerprint()
+        store.set_meta("bodies_complete_for", "")
+        assert importer.refresh_bodies(store, CONFIG) == 0
+        assert store.raw_message("friend1@x") == message(message_id="<friend1@x>")
+
+
 def test_bodies_are_looked_for_again_until_they_could_all_be_read(tmp_path: Path) -> None:
     contractor = message(message_id="<c1@x>", sender="Coach <coach@cabinet-avenir.fr>",
                          to="julie.moreau@exemple-perso.fr")
