@@ -134,13 +134,37 @@ def message_times(date_utc: pd.Series, delivered_utc: pd.Series,
     ['09:14:00', '09:14:05', nan]
     """
     moment = pd.Timestamp(now or datetime.now(UTC))
-    date = pd.to_datetime(date_utc, utc=True, format="%Y-%m-%dT%H:%M:%SZ", errors="coerce")
-    delivered = pd.to_datetime(delivered_utc, utc=True, format="%Y-%m-%dT%H:%M:%SZ",
-                               errors="coerce")
+    date = _utc_times(date_utc)
+    delivered = _utc_times(delivered_utc)
     plausible = (date.dt.year >= MIN_PLAUSIBLE_YEAR) & (date <= moment + MAX_CLOCK_SKEW)
     close = delivered.isna() | ((delivered - date).abs() <= MAX_CLOCK_SKEW)
     trusted = date.notna() & plausible & close
     return date.where(trusted, delivered.fillna(date))
+
+
+_STORED_TIME = "%Y-%m-%dT%H:%M:%SZ"
+_STORED_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+
+
+def _utc_times(text: pd.Series) -> pd.Series:
+    """Times stored as ISO 8601 UTC text (:data:`_STORED_TIME`) as timestamps,
+    NaT where the text is not one.
+
+    >>> _utc_times(pd.Series(["2020-02-19T09:14:00Z", "2020-02-19", None])).tolist()
+    [Timestamp('2020-02-19 09:14:00+0000', tz='UTC'), NaT, NaT]
+    """
+    # pandas reads text of exactly the stored shape ten times faster as
+    # "ISO8601" than through the strftime format, which still reads any other
+    # text (from other software) as before.
+    if not pd.api.types.is_string_dtype(text.dtype) or not len(text):
+        return pd.to_datetime(text, utc=True, format=_STORED_TIME, errors="coerce")
+    exact = text.str.fullmatch(_STORED_SHAPE, na=False)
+    times = pd.to_datetime(text.where(exact), utc=True, format="ISO8601", errors="coerce")
+    others = ~exact & text.notna()
+    if others.any():
+        times[others] = pd.to_datetime(text[others], utc=True, format=_STORED_TIME,
+                                       errors="coerce")
+    return times
 
 
 # Columns the case builder adds to the base messages, as saved in the store's
