@@ -28,7 +28,7 @@ import pandas as pd
 from analyzer.cases import CaseBuild, Corrections, build_cases, case_links_frame
 from analyzer.config import Config, load_config
 from analyzer.errors import UsageError
-from analyzer.parties import PartyClassifier
+from analyzer.parties import Classification, PartyClassifier
 from analyzer.store import Store
 
 if TYPE_CHECKING:
@@ -134,13 +134,37 @@ def message_times(date_utc: pd.Series, delivered_utc: pd.Series,
     ['09:14:00', '09:14:05', nan]
     """
     moment = pd.Timestamp(now or datetime.now(UTC))
-    date = pd.to_datetime(date_utc, utc=True, format="%Y-%m-%dT%H:%M:%SZ", errors="coerce")
-    delivered = pd.to_datetime(delivered_utc, utc=True, format="%Y-%m-%dT%H:%M:%SZ",
-                               errors="coerce")
+    date = _utc_times(date_utc)
+    delivered = _utc_times(delivered_utc)
     plausible = (date.dt.year >= MIN_PLAUSIBLE_YEAR) & (date <= moment + MAX_CLOCK_SKEW)
     close = delivered.isna() | ((delivered - date).abs() <= MAX_CLOCK_SKEW)
     trusted = date.notna() & plausible & close
     return date.where(trusted, delivered.fillna(date))
+
+
+_STORED_TIME = "%Y-%m-%dT%H:%M:%SZ"
+_STORED_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+
+
+def _utc_times(text: pd.Series) -> pd.Series:
+    """Times stored as ISO 8601 UTC text (:data:`_STORED_TIME`) as timestamps,
+    NaT where the text is not one.
+
+    >>> _utc_times(pd.Series(["2020-02-19T09:14:00Z", "2020-02-19", None])).tolist()
+    [Timestamp('2020-02-19 09:14:00+0000', tz='UTC'), NaT, NaT]
+    """
+    # pandas reads text of exactly the stored shape ten times faster as
+    # "ISO8601" than through the strftime format, which still reads any other
+    # text (from other software) as before.
+    if not pd.api.types.is_string_dtype(text.dtype) or not len(text):
+        return pd.to_datetime(text, utc=True, format=_STORED_TIME, errors="coerce")
+    exact = text.str.fullmatch(_STORED_SHAPE, na=False)
+    times = pd.to_datetime(text.where(exact), utc=True, format="ISO8601", errors="coerce")
+    others = ~exact & text.notna()
+    if others.any():
+        times[others] = pd.to_datetime(text[others], utc=True, format=_STORED_TIME,
+                                       errors="coerce")
+    return times
 
 
 # Columns the case builder adds to the base messages, as saved in the store's
@@ -253,20 +277,34 @@ class Analysis:
         involve no counterpart.
         """
         classifier = PartyClassifier(self.config)
+
+        # Most mail goes to the same few addresses (mine) from the same
+        # senders: each distinct recipient list is decoded, and each distinct
+        # exchange classified, once.
+        @cache
+        def addresses(text: str) -> tuple[str, ...]:
+            return tuple(address for _, address in _loads(text))
+
+        @cache
+        def classify(sender: str, to_json: str, cc_json: str) -> Classification:
+            return classifier.classify(sender, addresses(to_json) + addresses(cc_json))
+
+        @cache
+        def folder_list(folders: str | None) -> tuple[str, ...]:
+            return tuple(sorted(set(folders.split(",")))) if folders else ()
+
         rows = []
-        for row in self.store.message_rows():
-            to = [a for _, a in _loads(row["to_json"])]
-            cc = [a for _, a in _loads(row["cc_json"])]
-            found = classifier.classify(row["from_addr"], to + cc)
+        for (message_id, from_addr, from_name, to_json, cc_json, date_utc, delivered_utc,
+             subject, in_reply_to, refs, synthetic_id, has_body, folders
+             ) in self.store.analysis_rows():
+            found = classify(from_addr, to_json, cc_json)
             cp = found.counterpart
             rows.append((
-                row["message_id"], found.party, cp.name if cp else None,
-                cp.kind if cp else None, None,
-                row["date_utc"], row["delivered_utc"], row["from_addr"], row["from_name"],
-                to, cc, row["subject"], _loads(row["in_reply_to"]),
-                _loads(row["refs"]),
-                sorted(set((row["folders"] or "").split(","))) if row["folders"] else [],
-                bool(row["has_body"]), bool(row["synthetic_id"]),
+                message_id, found.party, cp.name if cp else None, cp.kind if cp else None,
+                None, date_utc, delivered_utc, from_addr, from_name,
+                list(addresses(to_json)), list(addresses(cc_json)), subject,
+                _loads(in_reply_to), _loads(refs), list(folder_list(folders)),
+                bool(has_body), bool(synthetic_id),
             ))
         frame = pd.DataFrame.from_records(rows, columns=list(MESSAGE_COLUMNS))
         frame["sent_at"] = message_times(frame["date_utc"], frame["delivered_utc"])

@@ -595,9 +595,14 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
     columns = ["message_id", "subject", "party", "from_addr", "from_name", "in_reply_to",
                "references"]
     involved = [i for i in range(n) if f.involved[i]]
-    # Plain dicts: row access on a DataFrame costs more than the rules below.
-    records = frame.iloc[involved][columns].to_dict("records")
-    for i, row in zip(involved, records, strict=True):
+    values = {c: frame[c].tolist() for c in columns}
+
+    def records(rows: list[int]) -> list[dict[str, Any]]:
+        # Plain dicts made from whole columns: row access on a DataFrame, and
+        # its to_dict, cost more than the rules below.
+        return [{c: values[c][i] for c in columns} for i in rows]
+
+    for i, row in zip(involved, records(involved), strict=True):
         headers, body = bodies.get(row["message_id"], ({}, ""))
         subject = row["subject"]
         mine = row["party"] == "me"
@@ -639,7 +644,7 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
     # body is not stored; what is kept of every message still says whether a
     # machine sent it (a newsletter, a shop's or a bank's notice).
     others = [i for i in range(n) if not f.involved[i]]
-    for i, row in zip(others, frame.iloc[others][columns].to_dict("records"), strict=True):
+    for i, row in zip(others, records(others), strict=True):
         entry = bodies.get(row["message_id"])
         if row["party"] == "me" or entry is None:
             continue

@@ -217,14 +217,29 @@ class Record:
     """One message read from a source, ready to be stored.
 
     ``row`` is the message's ``messages`` row as :func:`message_row` makes
-    it; import workers fill it so the writing process only writes.
+    it; import workers fill it so the writing process only writes, and send
+    no ``headers`` (the row holds what the store keeps of them).
     """
 
     location: Location
-    headers: ParsedHeaders
+    headers: ParsedHeaders | None
     raw: bytes | None = None
     body: ParsedBody | None = None
     row: tuple[Any, ...] | None = None
+
+    @property
+    def message_id(self) -> str:
+        if self.row is not None:
+            return str(self.row[0])
+        assert self.headers is not None
+        return self.headers.message_id
+
+    def message_row(self, seen: str) -> tuple[Any, ...]:
+        """The ``messages`` row, first seen at ``seen``."""
+        if self.row is not None:
+            return (*self.row[:-1], seen)
+        assert self.headers is not None
+        return message_row(self.headers, seen)
 
 
 def message_row(h: ParsedHeaders, seen: str) -> tuple[Any, ...]:
@@ -400,20 +415,19 @@ class Store:
             if within is not None:
                 within(conn)
             for rec in records:
-                h = rec.headers
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO messages (message_id, synthetic_id, subject, "
                     "from_addr, from_name, to_json, cc_json, date_header, date_utc, "
                     "delivered_utc, in_reply_to, refs, auto_headers, size, problems, "
                     "first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (*rec.row[:-1], seen) if rec.row is not None else message_row(h, seen),
+                    rec.message_row(seen),
                 )
                 if cur.rowcount:
                     rowid = cur.lastrowid
                     new += 1
                 else:
                     rowid = conn.execute("SELECT id FROM messages WHERE message_id = ?",
-                                         (h.message_id,)).fetchone()[0]
+                                         (rec.message_id,)).fetchone()[0]
                     known += 1
                 if rec.raw is not None:
                     _insert_body(conn, rowid, rec.raw, rec.body)
@@ -488,6 +502,24 @@ class Store:
             "SELECT m.*, (b.message_rowid IS NOT NULL) AS has_body, "
             "(SELECT group_concat(DISTINCT folder) FROM locations l "
             " WHERE l.message_rowid = m.id) AS folders "
+            "FROM messages m LEFT JOIN bodies b ON b.message_rowid = m.id ORDER BY m.id"
+        ).fetchall()
+
+    def analysis_rows(self) -> list[tuple[Any, ...]]:
+        """What :meth:`analyzer.analysis.Analysis.base_messages` reads of every
+        message, in the order of :meth:`message_rows`: ``(message_id,
+        from_addr, from_name, to_json, cc_json, date_utc, delivered_utc,
+        subject, in_reply_to, refs, synthetic_id, has_body, folders)``."""
+        # Plain tuples of the columns needed: the other columns (automation
+        # headers, problems) and access by name cost more than the query.
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(
+            "SELECT m.message_id, m.from_addr, m.from_name, m.to_json, m.cc_json, m.date_utc, "
+            "m.delivered_utc, m.subject, m.in_reply_to, m.refs, m.synthetic_id, "
+            "(b.message_rowid IS NOT NULL), "
+            "(SELECT group_concat(DISTINCT folder) FROM locations l "
+            " WHERE l.message_rowid = m.id) "
             "FROM messages m LEFT JOIN bodies b ON b.message_rowid = m.id ORDER BY m.id"
         ).fetchall()
 

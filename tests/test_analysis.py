@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analyzer.analysis import Analysis
+from analyzer.analysis import Analysis, _utc_times
 from analyzer.config import load_config
 from analyzer.importer import import_paths
 from analyzer.store import Store
@@ -300,3 +300,24 @@ def test_saved_build_is_made_anew_under_another_config(sample_store: Any) -> Non
     assert _first_case(path, other) != "C-tampered"
     # The build saved under the other config replaced the tampered one.
     assert _first_case(path, config) != "C-tampered"
+
+
+_ODD_TIMES = [
+    "2020-02-19T09:14:00Z", "1970-01-01T00:00:00Z", "5138-11-16T09:46:39Z",
+    "999-01-01T00:00:00Z", "0999-01-01T00:00:00Z", "2020-02-30T00:00:00Z",
+    "2020-02-19T24:00:00Z", "2020-2-19T09:14:00Z", "2020-02-19T09:14:00+01:00", "2020-02-19",
+    "2020-02-19 09:14:00Z", "2020-02-19T09:14:00", "2020-02-19T09:14:00.5Z",
+    "2020-02-19t09:14:00z", " 2020-02-19T09:14:00Z", "２０２０-02-19T09:14:00Z", "garbage", "",
+    None,
+]
+
+
+@pytest.mark.parametrize("values", [_ODD_TIMES, _ODD_TIMES[:2], [None, "x"], [None], []])
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_stored_times_read_as_the_strftime_format_reads_them(values: list[str | None],
+                                                             dtype: Any) -> None:
+    # The stored shape takes pandas' fast ISO 8601 reader; every other text,
+    # and the column's dtype, must come out as the format alone gives them.
+    text = pd.Series(values, dtype=dtype)
+    expected = pd.to_datetime(text, utc=True, format="%Y-%m-%dT%H:%M:%SZ", errors="coerce")
+    pd.testing.assert_series_equal(_utc_times(text), expected)

@@ -153,3 +153,18 @@ def test_importing_package_does_not_import_cli_or_pandas() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout == "False False\n"
+
+
+def test_import_command_does_not_import_pandas(tmp_path: Path) -> None:
+    # Importing reads and writes mail only; loading pandas would add about
+    # half a second to every import and re-import.
+    code = ("import sys\n"
+            "from analyzer.cli import cli\n"
+            "cli.main(sys.argv[1:], standalone_mode=False)\n"
+            "print('pandas' in sys.modules)")
+    store = tmp_path / "s.sqlite"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--lang", "en", "--store", str(store), "--config",
+         str(SAMPLE_MAILBOX / "analyzer.toml"), "import", str(SAMPLE_MAILBOX)],
+        capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "False"

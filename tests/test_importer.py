@@ -129,6 +129,25 @@ def test_config_change_reads_newly_relevant_messages_again(tmp_path: Path) -> No
         assert store.meta("bodies_complete_for") == wider.fingerprint()
 
 
+def test_first_import_leaves_no_body_to_complete(tmp_path: Path) -> None:
+    # What lets the first import into an empty store skip the scan of
+    # refresh_bodies: a copy of a message may involve a counterpart when an
+    # earlier copy did not, and its body is stored all the same.
+    write_maildir(tmp_path / "mail", {
+        "1.x:2,S": _friend(1),
+        "2.x:2,S": message(message_id="<friend1@x>"),
+        "3.x:2,S": message(message_id="<m2@x>"),
+        "4.x:2,S": message(message_id="<m2@x>", to="ami@exemple.fr"),
+    })
+    with Store.open(tmp_path / "s.sqlite") as store:
+        summary = import_paths(store, [tmp_path / "mail"], CONFIG)
+        assert (summary.new, summary.duplicates, summary.refreshed) == (2, 2, 0)
+        assert store.meta("bodies_complete_for") == CONFIG.fingerprint()
+        store.set_meta("bodies_complete_for", "")
+        assert importer.refresh_bodies(store, CONFIG) == 0
+        assert store.raw_message("friend1@x") == message(message_id="<friend1@x>")
+
+
 def test_bodies_are_looked_for_again_until_they_could_all_be_read(tmp_path: Path) -> None:
     contractor = message(message_id="<c1@x>", sender="Coach <coach@cabinet-avenir.fr>",
                          to="julie.moreau@exemple-perso.fr")
@@ -163,15 +182,35 @@ def test_missing_path_is_a_source_error(tmp_path: Path) -> None:
 def test_parallel_and_serial_imports_store_the_same(tmp_path: Path) -> None:
     messages = {f"{n}.x:2,S": (message(message_id=f"<p{n}@x>") if n % 10 == 0 else _friend(n))
                 for n in range(900)}
+    # A copy of a message, one with no header and one with a bad Date: what
+    # the workers send back carries duplicates, broken mail and problems too.
+    messages["900.x:2,S"] = message(message_id="<p0@x>")
+    messages["901.x:2,S"] = b"no header here\n"
+    messages["902.x:2,S"] = message(message_id="<p902@x>", date="someday")
     write_maildir(tmp_path / "mail", messages)
     results = []
     for workers in (1, 2):
         with Store.open(tmp_path / f"s{workers}.sqlite") as store:
             summary = import_paths(store, [tmp_path / "mail"], CONFIG, workers=workers)
-            rows = [(r["message_id"], r["has_body"], r["subject"]) for r in store.message_rows()]
-            results.append((summary.new, summary.relevant, sorted(rows)))
+            conn = store.conn
+            stored = [
+                sorted(tuple(r) for r in conn.execute(
+                    "SELECT message_id, synthetic_id, subject, from_addr, from_name, to_json, "
+                    "cc_json, date_header, date_utc, delivered_utc, in_reply_to, refs, "
+                    "auto_headers, size, problems FROM messages")),
+                sorted(tuple(r) for r in conn.execute(
+                    "SELECT m.message_id, b.raw, b.headers_json, b.body_text, "
+                    "b.attachments_json, b.defects_json FROM bodies b "
+                    "JOIN messages m ON m.id = b.message_rowid")),
+                sorted(tuple(r) for r in conn.execute(
+                    "SELECT m.message_id, l.key, l.kind, l.source, l.path, l.offset, l.length, "
+                    "l.folder, l.uid FROM locations l JOIN messages m ON m.id = l.message_rowid")),
+            ]
+            results.append((summary.new, summary.duplicates, summary.relevant,
+                            sorted(summary.broken), stored))
     assert results[0] == results[1]
-    assert results[0][:2] == (900, 90)
+    assert results[0][:4] == (902, 1, 91, [(str(tmp_path / "mail" / "cur" / "901.x:2,S"),
+                                           "no header")])
 
 
 def test_killed_import_leaves_consistent_store_and_next_run_completes(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analyzer import parse
 from analyzer.parse import (
     SYNTHETIC_DOMAIN,
     decode_words,
@@ -100,6 +102,25 @@ def test_split_header_block_crlf() -> None:
     assert split_header_block(b"A: 1\r\n\r\nbody") == (b"A: 1", 8)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(raw=st.lists(st.sampled_from([b"\r", b"\n", b"A: 1", b" x"]), max_size=12).map(b"".join),
+       limit=st.integers(1, 24))
+def test_blank_line_is_the_first_match_of_its_regex(raw: bytes, limit: int) -> None:
+    # split_header_block finds the end of the header block by substring
+    # searches; it must agree with the pattern \r?\n\r?\n, mixed line endings
+    # and the MAX_HEADER_BYTES bound included.
+    found = re.compile(rb"\r?\n\r?\n").search(raw, 0, limit)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parse, "MAX_HEADER_BYTES", limit)
+        assert parse._blank_line(raw) == (None if found is None else found.span())
+
+
+def test_header_block_of_mixed_line_endings() -> None:
+    assert split_header_block(b"A: 1\nB: 2\r\n\nbody") == (b"A: 1\nB: 2", 12)
+    assert split_header_block(b"A: 1\r\nB: 2\n\r\nbody") == (b"A: 1\r\nB: 2", 13)
+    assert split_header_block(b"A: 1\r\nB: 2\r\n") == (b"A: 1\r\nB: 2", 12)
+
+
 def test_raw_latin1_header_decoded() -> None:
     h = parse_headers(b"Subject: caf\xe9\nFrom: a@b.fr\n\nx")
     assert h.subject == "café"
@@ -117,6 +138,37 @@ def test_decode_words_bad_charset_left_as_is() -> None:
 
 def test_parse_addresses_skips_non_addresses() -> None:
     assert parse_addresses("undisclosed-recipients:;") == []
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("=?utf-8?q?J=C3=A9r=C3=B4me?= Leroy <Jerome.Leroy@Exemple.fr>",
+     [("Jérôme Leroy", "jerome.leroy@exemple.fr")]),
+    ("=?iso-8859-1?q?Ren=E9e?= <r@x.fr>, =?windows-1252?B?QW5kcukg?= <a@x.fr>",
+     [("Renée", "r@x.fr"), ("André", "a@x.fr")]),
+    ("=?x-unknown?q?abc?= <q@x.fr>", [("=?x-unknown?q?abc?=", "q@x.fr")]),
+    ("Julie <j@x.fr>, not-an-address, k@y.fr", [("Julie", "j@x.fr"), ("", "k@y.fr")]),
+    ("", []),
+    (None, []),
+])
+def test_parse_addresses_gives_a_new_list_every_time(value: str | None,
+                                                     expected: list[tuple[str, str]]) -> None:
+    # Address headers repeat across a mailbox and are read once per process:
+    # a caller changing one result must not change the next.
+    first = parse_addresses(value)
+    assert first == expected
+    first.append(("", "changed@x.fr"))
+    assert parse_addresses(value) == expected
+
+
+def test_folded_and_encoded_headers_are_read_the_same_every_time() -> None:
+    raw = (b"From: =?utf-8?q?Conseill=C3=A8re?=\n <c@francetravail.fr>\n"
+           b"To: =?utf-8?b?SsOpcsO0bWU=?=\n\t<j@x.fr>\nSubject: =?utf-8?q?Contr=C3=B4le?=\n"
+           b" de votre dossier\n\nbody")
+    for _ in range(2):
+        h = parse_headers(raw)
+        assert (h.from_name, h.from_addr) == ("Conseillère", "c@francetravail.fr")
+        assert h.to == [("Jérôme", "j@x.fr")]
+        assert h.subject == "Contrôle de votre dossier"
 
 
 def test_parse_body_text_html_and_attachments() -> None:
