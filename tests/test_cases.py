@@ -520,21 +520,28 @@ def test_specifics(text: str, found: set[str]) -> None:
     assert _specifics(text) == found
 
 
-def _overpayment_request(n: int, day: int, amount: str, number: str) -> dict[str, bytes]:
-    """A request about an overpayment of ``amount`` claimed back, answered
-    under a number and closed the next day."""
-    ask = ("Bonjour,\n\nOn me réclame un trop-perçu que je ne comprends pas : toutes mes "
-           f"périodes de travail ont été déclarées. Il s'agit d'un montant de {amount}."
-           "\n\nJulie Moreau\n")
+def _closed_request(n: int, day: int, subject: str, topic: str, ask: str,
+                    number: str) -> dict[str, bytes]:
+    """My request ``ask`` (messages ``n`` to ``n + 2``), answered the next day
+    under ``number`` ("RE: [Demande n° …] ``topic``") and closed the day after."""
     return {
-        f"{n}.a:2,S": _msg(n, ME, "contact@francetravail.fr", "Trop-perçu", day, ask),
-        f"{n + 1}.a:2,S": _msg(n + 1, AGENCY, ME, f"RE: [Demande n° {number}] Trop-perçu",
+        f"{n}.a:2,S": _msg(n, ME, "contact@francetravail.fr", subject, day,
+                           f"Bonjour,\n\n{ask}\n\nJulie Moreau\n"),
+        f"{n + 1}.a:2,S": _msg(n + 1, AGENCY, ME, f"RE: [Demande n° {number}] {topic}",
                                day + 1, "Bonjour,\n\nNous traitons votre demande.\n\n"
                                "Nadia Benali\n",
                                in_reply_to=f"<m{n}@x>", references=f"<m{n}@x>"),
         f"{n + 2}.a:2,S": _msg(n + 2, NOREPLY, ME, f"Votre demande n° {number} a été clôturée",
                                day + 2, CLOSED.replace("2023-000111", number)),
     }
+
+
+def _overpayment_request(n: int, day: int, amount: str, number: str) -> dict[str, bytes]:
+    """A request about an overpayment of ``amount`` claimed back."""
+    return _closed_request(n, day, "Trop-perçu", "Trop-perçu",
+                           "On me réclame un trop-perçu que je ne comprends pas : toutes mes "
+                           "périodes de travail ont été déclarées. Il s'agit d'un montant de "
+                           f"{amount}.", number)
 
 
 def _two_matters_then(tmp_path: Path, amount: str) -> pd.DataFrame:
@@ -571,21 +578,10 @@ def test_a_request_naming_another_matter_starts_a_case(tmp_path: Path) -> None:
 
 
 def _hours_request(n: int, day: int, month: str, number: str) -> dict[str, bytes]:
-    """A request about hours worked at one employer in ``month``, answered
-    under a number and closed the next day."""
-    ask = ("Bonjour,\n\nMes heures n'ont pas été prises en compte dans mon "
-           f"actualisation. Il s'agit de mes heures chez Garage Perrichon en {month}."
-           "\n\nJulie Moreau\n")
-    return {
-        f"{n}.a:2,S": _msg(n, ME, "contact@francetravail.fr", "Heures non prises en compte",
-                           day, ask),
-        f"{n + 1}.a:2,S": _msg(n + 1, AGENCY, ME, f"RE: [Demande n° {number}] Heures",
-                               day + 1, "Bonjour,\n\nNous traitons votre demande.\n\n"
-                               "Nadia Benali\n",
-                               in_reply_to=f"<m{n}@x>", references=f"<m{n}@x>"),
-        f"{n + 2}.a:2,S": _msg(n + 2, NOREPLY, ME, f"Votre demande n° {number} a été clôturée",
-                               day + 2, CLOSED.replace("2023-000111", number)),
-    }
+    """A request about hours worked at one employer in ``month``."""
+    return _closed_request(n, day, "Heures non prises en compte", "Heures",
+                           "Mes heures n'ont pas été prises en compte dans mon actualisation. "
+                           f"Il s'agit de mes heures chez Garage Perrichon en {month}.", number)
 
 
 def test_the_same_employer_in_another_month_is_another_matter(tmp_path: Path) -> None:
