@@ -145,6 +145,9 @@ QUICK_REPLY = timedelta(days=1)
 #: A conversation closed this soon after a portal notification was most
 #: likely answered by it, then closed.
 ANSWERED_CLOSURE = timedelta(days=3)
+#: An advisor answers a request once: a portal notification this close to
+#: another one that answers a given request most likely answers another.
+CLAIM_WINDOW = timedelta(days=1)
 #: How far back notices, answers and follow-ups look for a conversation to
 #: attach to (the longest of their windows).
 RECENT_WINDOW = timedelta(days=45)
@@ -970,6 +973,23 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         notified[conv.counterpart] += [t for t, step in conv.steps if step == "notification"]
     for times in notified.values():
         times.sort()
+    # Portal notifications under a number, per counterpart in time order:
+    # (time, conversation, the conversation its number points to, or None
+    # for a number never seen before, which the request it answers is
+    # still to be found for).
+    numbered: dict[str, list[tuple[pd.Timestamp, int, int | None]]] = defaultdict(list)
+    for x, conv in enumerate(conversations):
+        if (not (conv.numbered_notice or conv.opens_with_numbered_notice)
+                or feats.kinds[conv.rows[0]] != "portal_notification" or pd.isna(conv.start)):
+            continue
+        pointed = explicit[x]
+        if pointed is not None and pointed[1] == "ticket-reference":
+            numbered[conv.counterpart].append((conv.start, x, pointed[0]))
+        elif not known_numbers[x]:
+            numbered[conv.counterpart].append((conv.start, x, None))
+    # The conversation each portal notification was filed with, per
+    # counterpart in time order, as (time, conversation).
+    notices_filed: dict[str, list[tuple[pd.Timestamp, int]]] = defaultdict(list)
     # Closures per counterpart, as (time, conversation); those too old to
     # be reopened are dropped as conversations go by (starts only grow).
     closed: dict[str, list[tuple[pd.Timestamp, int]]] = defaultdict(list)
@@ -994,6 +1014,31 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         if merged:
             members[root] = merged
 
+    def claimed(conv: _Conversation, x: int) -> Callable[[int], bool]:
+        """Whether a conversation's case has another portal notification
+        within :data:`CLAIM_WINDOW` of ``conv``'s: one filed already, one
+        under its number, or one under a new number that goes to it."""
+        if pd.isna(conv.start):
+            return lambda y: False
+        low, high = conv.start - CLAIM_WINDOW, conv.start + CLAIM_WINDOW
+        filed = notices_filed[conv.counterpart]
+        taken = [y for _, y in filed[bisect_left(filed, low, key=lambda n: n[0]):]]
+        answers = numbered[conv.counterpart]
+        for t, z, target in answers[bisect_left(answers, low, key=lambda n: n[0]):]:
+            if t > high:
+                break
+            if z == x or (z < x and target is None):
+                continue  # itself, or filed already
+            if target is None:
+                later = conversations[z]
+                target = _by_notification(later, conversations, _Recent(
+                    conversations, list(earlier[conv.counterpart]), later.start),
+                    notified[conv.counterpart], unnumbered=True)
+            if target is not None:
+                taken.append(target)
+        roots = {groups.find(conversations[y].rows[0]) for y in taken}
+        return lambda y: groups.find(conversations[y].rows[0]) in roots
+
     for x, conv in enumerate(conversations):
         first = conv.rows[0]
         recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
@@ -1003,7 +1048,10 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         elif conv.notice_only:
             if conv.notice_kind == "portal_notification":
                 follows = _by_notification(conv, conversations, recent,
-                                           notified[conv.counterpart])
+                                           notified[conv.counterpart],
+                                           claimed=claimed(conv, x))
+                if follows is not None:
+                    notices_filed[conv.counterpart].append((conv.start, follows))
             else:
                 follows = _by_recency(conv, conversations, recent, surveyed)
                 if follows is not None and conv.notice_kind == "survey":
@@ -1013,7 +1061,10 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         elif ((conv.numbered_notice or conv.opens_with_numbered_notice) and not known_numbers[x]
               and (unnumbered := _by_notification(conv, conversations, recent,
                                                   notified[conv.counterpart],
-                                                  unnumbered=True)) is not None):
+                                                  unnumbered=True,
+                                                  claimed=claimed(conv, x))) is not None):
+            if feats.kinds[first] == "portal_notification":
+                notices_filed[conv.counterpart].append((conv.start, unnumbered))
             # A notice under a number never seen before (no acknowledgement
             # came), alone or opening a conversation: the request it is
             # about is one still without a number.
@@ -1186,7 +1237,8 @@ def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
 
 def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation],
                      recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
-                     unnumbered: bool = False) -> int | None:
+                     unnumbered: bool = False,
+                     claimed: Callable[[int], bool] = lambda y: False) -> int | None:
     """The conversation a notice that names none belongs to, among those with
     its counterpart active in the last :data:`NOTICE_WINDOW`.
 
@@ -1198,7 +1250,9 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
     within days; one first chased by my reminder was still unanswered, and
     one answered by mail first was not the one. The sooner the sign, the
     stronger. ``notified`` are the times
-    of that counterpart's portal notifications, in order.
+    of that counterpart's portal notifications, in order. A conversation
+    whose case another notification answers the same day (``claimed``) comes
+    after every other one still waiting.
     A closure reads the same, preferring a conversation still open.
     With ``unnumbered``, only conversations filed under no ticket number
     are candidates (the notice carries a number never seen before).
@@ -1206,7 +1260,7 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
     if pd.isna(conv.start):
         return None
     closure = conv.notice_kind in CLOSING_KINDS or conv.notice_kind is None
-    best: tuple[bool, int, float, pd.Timestamp, int] | None = None
+    best: tuple[bool, bool, int, float, pd.Timestamp, int] | None = None
     for y in recent:
         prev = conversations[y]
         if unnumbered and prev.own_numbers:
@@ -1227,7 +1281,7 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
             elif step != "mine":
                 evidence = 0
             soon = -after.total_seconds() if evidence > 1 else 0.0
-        key = (waiting and not closed, evidence, soon, last, y)
+        key = (waiting and not closed, not claimed(y), evidence, soon, last, y)
         if best is None or key > best:
             best = key
     return best[-1] if best else None
