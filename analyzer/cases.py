@@ -169,6 +169,9 @@ _RETELLING = re.compile(
     r"(?:je vous ai )?deja (?:explique|expose) (?:ma situation|mon probleme)|"
     r"as i (?:already|previously) (?:explained|wrote|mentioned))"
 )
+# A citizen naming her own earlier request (folded to ASCII): in a
+# counterpart's subject, her title quoted.
+_MY_REQUEST = re.compile(r"\b(?:ma demande|mon ticket|my (?:request|ticket))\b")
 # A citizen chasing an answer (folded to ASCII).
 _REMINDER = re.compile(
     r"\b(?:relance[rz]?|je vous relance|sans reponse|toujours (?:pas|aucune) (?:de )?reponse|"
@@ -631,9 +634,12 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
             cited = {_number_key(c) for c in f.cited[i]}
             f.cited[i] += [r.number for r in refs if _number_key(r.number) not in cited
                            and (starts or r.source == "body")]
-        elif strip_reply_prefixes(subject)[1]:
+        elif strip_reply_prefixes(subject)[1] or _MY_REQUEST.search(fold(subject)):
             # A reply keeps the citizen's subject, pointer included
-            # ("RE : Suite à ma demande n° …"): that number is not its ticket.
+            # ("RE : Suite à ma demande n° …"), and so does a helpdesk's
+            # notice quoting her title after its own tag ("[RSA #2159]
+            # Nouveau suivi Suite à ma demande [RSA #2127]"): that number is
+            # not its ticket.
             f.cited[i] = detect_previous_ticket_mentions(subject)
         cited = {_number_key(c) for c in f.cited[i]}
         for ref in refs:

@@ -362,6 +362,38 @@ def test_a_notification_answers_the_request_no_other_answers_that_day(
         assert messages.loc["m6@x", "case_id"] == messages.loc["m3@x", "case_id"]
 
 
+def test_a_helpdesk_notice_quoting_my_title_joins_the_request_it_cites(
+        tmp_path: Path) -> None:
+    # GLPI puts its own tag before the citizen's title: the new ticket's first
+    # answer carries the number she cited, which is not its ticket.
+    def at(n: int, sender: str, subject: str, when: str, body: str, **extra: Any) -> bytes:
+        to = ME if sender != ME else "rsa@francetravail.fr"
+        return message(message_id=f"<m{n}@x>", sender=sender, to=to, subject=subject,
+                       date=f"{when} +0100", body=body, **extra)
+
+    helpdesk = "Support RSA <glpi@francetravail.fr>"
+    account = ("Bonjour,\n\nJe n'arrive plus à me connecter à mon compte en ligne : le lien "
+               "de réinitialisation ne fonctionne pas.\n\nOcéane Giraud\n")
+    files = {
+        "1.a:2,S": at(1, ME, "Question", "Mon, 06 Nov 2023 10:00:00", account),
+        "2.a:2,S": at(2, helpdesk, "[RSA #0002127] Nouveau ticket Question",
+                      "Mon, 06 Nov 2023 10:01:00", "Votre ticket n° 0002127 a été créé.\n",
+                      in_reply_to="<m1@x>", references="<m1@x>"),
+        "3.a:2,S": at(3, helpdesk, "[RSA #0002127] Clôture du ticket Question",
+                      "Mon, 13 Nov 2023 10:00:00", "Le ticket n° 0002127 a été clos.\n"),
+        "4.a:2,S": at(4, ME, "Suite à ma demande [RSA #0002127]",
+                      "Tue, 14 Nov 2023 10:00:00", account),
+        "5.a:2,S": at(5, "Jeanne Martin <glpi@francetravail.fr>",
+                      "[RSA #0002159] Nouveau suivi Suite à ma demande [RSA #0002127]",
+                      "Mon, 27 Nov 2023 10:00:00", "Bonjour,\n\nVotre compte a été débloqué."
+                      "\n\nJeanne Martin\n"),
+    }
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m5@x", "ticket_id"] == "glpi:2159"
+    assert len(set(messages.loc[[f"m{n}@x" for n in range(1, 6)], "case_id"])) == 1
+    assert links.loc["m5@x", "signal"] == "ticket-reference"
+
+
 @pytest.mark.parametrize(
     ("subject", "expected"),
     [("Votre demande", True), ("RE : Réponse à votre demande", True),
