@@ -984,9 +984,10 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     # for a number never seen before, which the request it answers is
     # still to be found for).
     numbered: dict[str, list[tuple[pd.Timestamp, int, int | None]]] = defaultdict(list)
+    portal = [feats.kinds[conv.rows[0]] == "portal_notification" for conv in conversations]
     for x, conv in enumerate(conversations):
         if (not (conv.numbered_notice or conv.opens_with_numbered_notice)
-                or feats.kinds[conv.rows[0]] != "portal_notification" or pd.isna(conv.start)):
+                or not portal[x] or pd.isna(conv.start)):
             continue
         pointed = explicit[x]
         if pointed is not None and pointed[1] == "ticket-reference":
@@ -1065,11 +1066,10 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
         elif ((conv.numbered_notice or conv.opens_with_numbered_notice) and not known_numbers[x]
-              and (unnumbered := _by_notification(conv, conversations, recent,
-                                                  notified[conv.counterpart],
-                                                  unnumbered=True,
-                                                  claimed=claimed(conv, x))) is not None):
-            if feats.kinds[first] == "portal_notification":
+              and (unnumbered := _by_notification(
+                  conv, conversations, recent, notified[conv.counterpart], unnumbered=True,
+                  claimed=claimed(conv, x) if portal[x] else lambda y: False)) is not None):
+            if portal[x]:
                 notices_filed[conv.counterpart].append((conv.start, unnumbered))
             # A notice under a number never seen before (no acknowledgement
             # came), alone or opening a conversation: the request it is
@@ -1257,8 +1257,8 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
     one answered by mail first was not the one. The sooner the sign, the
     stronger. ``notified`` are the times
     of that counterpart's portal notifications, in order. A conversation
-    whose case another notification answers the same day (``claimed``) comes
-    after every other one still waiting.
+    whose case another notification answers within :data:`CLAIM_WINDOW`
+    (``claimed``) comes after every other one still waiting.
     A closure reads the same, preferring a conversation still open.
     With ``unnumbered``, only conversations filed under no ticket number
     are candidates (the notice carries a number never seen before).

@@ -362,6 +362,21 @@ def test_a_notification_answers_the_request_no_other_answers_that_day(
         assert messages.loc["m6@x", "case_id"] == messages.loc["m3@x", "case_id"]
 
 
+def test_a_closure_the_same_day_goes_with_the_request_the_notification_answered(
+        tmp_path: Path) -> None:
+    # A helpdesk closes what it has just answered: only another portal
+    # notification the same day points at another request, not a closure.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    files["6.a:2,S"] = message(message_id="<m6@x>", sender=NOREPLY, to=ME,
+                               subject="Votre demande n° 2023-000555 a été clôturée",
+                               date="Mon, 20 Nov 2023 12:00:00 +0100",
+                               body=CLOSED.replace("111", "555"))
+    messages = _build(tmp_path, files)
+    assert messages.loc["m5@x", "case_id"] == messages.loc["m3@x", "case_id"]
+    assert messages.loc["m6@x", "case_id"] == messages.loc["m3@x", "case_id"]
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
+
+
 def test_a_helpdesk_notice_quoting_my_title_joins_the_request_it_cites(
         tmp_path: Path) -> None:
     # GLPI puts its own tag before the citizen's title: the new ticket's first
