@@ -1254,9 +1254,10 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
     another notification came first, which I may be answering), or, a weaker
     sign (a helpdesk also closes what it never answered), it was closed
     within days; one first chased by my reminder was still unanswered, and
-    one answered by mail first was not the one. The sooner the sign, the
-    stronger. ``notified`` are the times
-    of that counterpart's portal notifications, in order. A conversation
+    one answered by mail first was not the one. The sooner my reply, the
+    stronger the sign; between two conversations closed within days, the one
+    quiet longer was answered (a queue is worked oldest first). ``notified``
+    are the times of that counterpart's portal notifications, in order. A conversation
     whose case another notification answers within :data:`CLAIM_WINDOW`
     (``claimed``) comes after every other one still waiting.
     A closure reads the same, preferring a conversation still open.
@@ -1286,7 +1287,13 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
                 evidence = 2 if after <= ANSWERED_CLOSURE else 1
             elif step != "mine":
                 evidence = 0
-            soon = -after.total_seconds() if evidence > 1 else 0.0
+            if evidence > 2:
+                soon = -after.total_seconds()
+            elif evidence == 2:
+                # A helpdesk closes an answered ticket hours or days later,
+                # not sooner for being the one answered; between two such,
+                # the one quiet longer was answered (queues go oldest first).
+                soon = -float(last.value)
         key = (waiting and not closed, not claimed(y), evidence, soon, last, y)
         if best is None or key > best:
             best = key

@@ -377,6 +377,30 @@ def test_a_closure_the_same_day_goes_with_the_request_the_notification_answered(
     assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
 
 
+def test_of_two_requests_closed_after_a_notification_it_answered_the_older(
+        tmp_path: Path) -> None:
+    # Both requests are closed within three days of the notification: the one
+    # closed first is no likelier the one answered; the queue goes oldest first.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    for n, number, when in ((2, "111", "Mon, 06 Nov 2023 10:01:00"),
+                            (4, "222", "Wed, 08 Nov 2023 10:01:00")):
+        files[f"{n}.a:2,S"] = message(
+            message_id=f"<m{n}@x>", sender=NOREPLY, to=ME, date=f"{when} +0100",
+            subject=f"Votre demande n° 2023-000{number} a bien été enregistrée",
+            body=f"Bonjour,\n\nNous avons bien reçu votre demande n° 2023-000{number}.\n")
+    for n, number, when in ((6, "222", "Mon, 20 Nov 2023 11:00:00"),
+                            (7, "111", "Tue, 21 Nov 2023 15:00:00")):
+        files[f"{n}.a:2,S"] = message(
+            message_id=f"<m{n}@x>", sender=NOREPLY, to=ME, date=f"{when} +0100",
+            subject=f"Votre demande n° 2023-000{number} a été clôturée",
+            body=CLOSED.replace("111", number))
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
+    assert [messages.loc[f"m{n}@x", "case_id"] == messages.loc["m1@x", "case_id"]
+            for n in (2, 4, 5, 6, 7)] == [True, False, True, False, True]
+    assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == ["m1@x", "notice"]
+
+
 def test_a_helpdesk_notice_quoting_my_title_joins_the_request_it_cites(
         tmp_path: Path) -> None:
     # GLPI puts its own tag before the citizen's title: the new ticket's first
