@@ -1450,7 +1450,8 @@ def _by_reopening(conv: _Conversation, conversations: Sequence[_Conversation],
     """The case this conversation reopens: one with the same counterpart whose
     latest closure came shortly before it, that nothing has continued since,
     and whose vocabulary (all its conversations together) is close enough.
-    The longer the gap, the closer the vocabulary must be.
+    The longer the gap, the closer the vocabulary must be, unless it asks
+    again, word for word, a request of mine in the case.
 
     A citizen opens one request at a time on a matter: when another
     conversation starts while this one is still open and continues the same
@@ -1538,8 +1539,17 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
     heard = max((when for m in case if (when := m.state_at(conv.start)[0]) is not None),
                 default=last_closure)
     silent_days = max(0.0, (conv.start - max(heard, last_closure)).total_seconds() / 86400)
-    needed = REOPEN_SIMILARITY + REOPEN_PENALTY_PER_DAY * max(
-        0.0, silent_days - REOPEN_GRACE_DAYS)
+    theirs = set().union(*(m.specific for m in case))
+    # A request left unanswered is often pasted again as it was: one that
+    # repeats a message of mine in the case, naming what it named, is that
+    # request asked again however long I waited (stock sentences alone do
+    # not name anything).
+    opening = conv.mine_whole.get(conv.rows[0], set())
+    repeated = bool(conv.specific & theirs) and any(
+        len(own) >= QUOTE_MIN_SHINGLES and len(own & opening) >= QUOTE_MIN_COVERAGE * len(own)
+        for m in case for own in m.mine_whole.values())
+    needed = REOPEN_SIMILARITY + (0.0 if repeated else REOPEN_PENALTY_PER_DAY * max(
+        0.0, silent_days - REOPEN_GRACE_DAYS))
     summed: dict[str, float] = defaultdict(float)
     for m in case:
         for term, weight in m.vector.items():
@@ -1552,7 +1562,6 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
         score += SAME_SUBJECT_BONUS
     if conv.retelling:
         score += RETELLING_BONUS
-    theirs = set().union(*(m.specific for m in case))
     if conv.specific and theirs:
         # The same employer in another month is another matter: a kind of
         # thing both name (month, amount, name) with nothing in common clashes.

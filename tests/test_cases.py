@@ -707,6 +707,26 @@ def test_the_same_employer_in_another_month_is_another_matter(tmp_path: Path) ->
     assert messages.loc["m7@x", "case_id"] == messages.loc["m1@x", "case_id"]
 
 
+@pytest.mark.parametrize(("month", "joins"), [("juillet", True), ("janvier", False)])
+def test_a_request_asked_again_word_for_word_reopens_after_any_silence(
+        tmp_path: Path, month: str, joins: bool) -> None:
+    # Twelve days after the closure, silence alone would ask for more
+    # likeness than any wording gives; the same request pasted again under
+    # another title, naming the same hours, is the same matter. Naming
+    # another month, the same words are another matter.
+    files = _hours_request(1, 6, "juillet", "2023-000111")
+    files["4.a:2,S"] = _msg(4, ME, "contact@francetravail.fr", "Allocation non versée", 20,
+                            "Bonjour,\n\nMes heures n'ont pas été prises en compte dans mon "
+                            "actualisation. Il s'agit de mes heures chez Garage Perrichon en "
+                            f"{month}.\n\nMerci d'avance pour votre réponse.\nJulie Moreau\n")
+    messages, links = _build_with_links(tmp_path, files)
+    assert (messages.loc["m4@x", "case_id"] == messages.loc["m1@x", "case_id"]) is joins
+    if joins:
+        assert links.loc["m4@x", ["from_message_id", "signal", "detail"]].tolist() == [
+            "m1@x", "reopen-after-closure",
+            "new conversation 12 day(s) after the closure, same subject matter (similarity 0.89)"]
+
+
 # -- scenarios with known truth ----------------------------------------------
 
 # Seeds 1–5 were used to tune the case builder; these were not.
