@@ -727,6 +727,43 @@ def test_a_request_asked_again_word_for_word_reopens_after_any_silence(
             "new conversation 12 day(s) after the closure, same subject matter (similarity 0.89)"]
 
 
+def _request_with_portal_answer(n: int, day: int, subject: str, ask: str,
+                                number: str) -> dict[str, bytes]:
+    """My request ``ask`` (message ``n``), acknowledged under ``number``, then
+    answered in the portal two days later: only a notification comes."""
+    portal = ("Bonjour,\n\nVous avez reçu un nouveau message dans votre espace personnel "
+              f"concernant votre demande n° {number}.\nPour le consulter, connectez-vous à "
+              "votre espace sur francetravail.fr, rubrique « Mes échanges ».\n\nCe courriel "
+              "est envoyé automatiquement, merci de ne pas y répondre.\n")
+    return {
+        f"{n}.a:2,S": _msg(n, ME, "contact@francetravail.fr", subject, day,
+                           f"Bonjour,\n\n{ask}\n\nJulie Moreau\n"),
+        f"{n + 1}.a:2,S": _msg(n + 1, NOREPLY, ME,
+                               f"Votre demande n° {number} a bien été enregistrée", day,
+                               f"Bonjour,\n\nNous avons bien reçu votre demande n° {number}.\n"),
+        f"{n + 2}.a:2,S": _msg(n + 2, NOREPLY, ME, "Nouveau message dans votre espace personnel",
+                               day + 2, portal),
+    }
+
+
+def test_the_portals_stock_words_do_not_make_two_matters_alike(tmp_path: Path) -> None:
+    # Both requests were answered in the portal; the second comes two days
+    # after the first one's closure, on another matter: the notifications'
+    # words, the same in both, do not make it a reopening.
+    files = {
+        **_request_with_portal_answer(1, 6, "Attestation employeur", "Je n'ai toujours pas "
+                                      "reçu mon attestation employeur de la boulangerie.",
+                                      "2023-000111"),
+        "4.a:2,S": _msg(4, NOREPLY, ME, "Votre demande n° 2023-000111 a été clôturée", 9,
+                        CLOSED),
+        **_request_with_portal_answer(5, 11, "Changement d'adresse", "J'ai déménagé à Lyon, "
+                                      "voici ma nouvelle adresse postale.", "2023-000222"),
+    }
+    messages = _build(tmp_path, files)
+    assert [messages.loc[f"m{n}@x", "case_id"] == messages.loc["m1@x", "case_id"]
+            for n in range(1, 8)] == [True, True, True, True, False, False, False]
+
+
 # -- scenarios with known truth ----------------------------------------------
 
 # Seeds 1–5 were used to tune the case builder; these were not.
