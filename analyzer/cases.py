@@ -138,8 +138,9 @@ CLOCK_SKEW = timedelta(minutes=10)
 #: Messages of mine this close in time are equally likely to be the one an
 #: acknowledgement answers: then the one that opens a conversation is.
 ACK_TIE = timedelta(minutes=5)
-#: How far back a notice looks for the conversation it belongs to.
-NOTICE_WINDOW = timedelta(days=45)
+#: How far back a notice looks for the conversation it belongs to: an answer
+#: may come after weeks of silence (45 days missed some on seeds 101–105).
+NOTICE_WINDOW = timedelta(days=90)
 #: How soon after a portal notification my next message shows I read it.
 NEXT_REPLY_WINDOW = timedelta(days=10)
 #: A reply this soon after a portal notification is the clearest sign of
@@ -153,7 +154,7 @@ ANSWERED_CLOSURE = timedelta(days=3)
 CLAIM_WINDOW = timedelta(days=1)
 #: How far back notices, answers and follow-ups look for a conversation to
 #: attach to (the longest of their windows).
-RECENT_WINDOW = timedelta(days=45)
+RECENT_WINDOW = timedelta(days=90)
 #: Satisfaction surveys are sent a while after a closure (the next day, as a
 #: rule): a closure younger than this is less likely the one a survey is about.
 SURVEY_DELAY = timedelta(hours=12)

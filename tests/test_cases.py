@@ -377,6 +377,17 @@ def test_a_closure_the_same_day_goes_with_the_request_the_notification_answered(
     assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
 
 
+def test_a_notification_after_seven_weeks_of_silence_answers_the_request(
+        tmp_path: Path) -> None:
+    # The only request still waiting was last chased fifty days before: the
+    # portal's answer, however late, is its answer.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    del files["1.a:2,S"]
+    files["5.a:2,S"] = files["5.a:2,S"].replace(b"Mon, 20 Nov 2023", b"Thu, 28 Dec 2023")
+    messages = _build(tmp_path, files)
+    assert messages.loc["m5@x", "case_id"] == messages.loc["m3@x", "case_id"]
+
+
 def test_of_two_requests_closed_after_a_notification_it_answered_the_older(
         tmp_path: Path) -> None:
     # Both requests are closed within three days of the notification: the one
