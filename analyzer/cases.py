@@ -1372,19 +1372,23 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
     """A contractor's programme runs over several conversations (the call
     centre, then a coach, then the sessions) without ticket closures: a new
     conversation with the same contractor that does not open a new programme
-    follows the latest one, when that one was active recently."""
+    follows the latest one, when that one was active recently. A programme
+    goes from one conversation to the next: one still going on after the new
+    one starts is not the one it follows, if another has ended."""
     if pd.isna(conv.start):
         return None
-    best: tuple[pd.Timestamp, int] | None = None
+    best: tuple[bool, pd.Timestamp, int] | None = None
     for y in recent:
         prev = conversations[y]
         last, _, _ = prev.state_at(conv.start)
-        if last is not None and conv.start - last <= CONTRACTOR_WINDOW and (
-                best is None or last > best[0]):
-            best = (last, y)
+        if last is None or conv.start - last > CONTRACTOR_WINDOW:
+            continue
+        ended = prev.last is None or prev.last <= conv.start
+        if best is None or (ended, last) > best[:2]:
+            best = (ended, last, y)
     if best is None:
         return None
-    return best[1], int((conv.start - best[0]).total_seconds() // 86400)
+    return best[2], int((conv.start - best[1]).total_seconds() // 86400)
 
 
 def _names_my_request(subject: str) -> bool:

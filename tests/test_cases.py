@@ -227,6 +227,41 @@ def test_forwarded_message_names_the_programme_it_continues(tmp_path: Path) -> N
     assert links.loc["m5@x", "params"] == {"date": "06/11/2023 10:00"}
 
 
+@pytest.mark.parametrize(("still_going", "follows"), [(True, "m1@x"), (False, "m3@x")])
+def test_a_coach_follows_the_programme_whose_exchange_has_ended(
+        tmp_path: Path, still_going: bool, follows: str) -> None:
+    # Two programmes of one contractor; a coach writes, naming neither. A
+    # programme goes from one conversation to the next, so when the latest
+    # one is still being exchanged about after the coach's message, the coach
+    # follows the other; when it too has ended, the latest, as before.
+    callcentre = "Cabinet Avenir <contact@cabinet-avenir.fr>"
+    opening = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France Travail, "
+               "vous avez été orientée vers la prestation du Cabinet Avenir.\n")
+    files = {
+        "1.a:2,S": _msg(1, callcentre, ME, "Votre parcours vers l'emploi", 6, opening),
+        "2.a:2,S": _msg(2, ME, "contact@cabinet-avenir.fr", "Re: Votre parcours vers l'emploi",
+                        7, "Bonjour,\n\nJe suis disponible mardi.\n\nJulie Moreau\n",
+                        in_reply_to="<m1@x>", references="<m1@x>"),
+        "3.a:2,S": _msg(3, callcentre, ME, "Accompagnement obligatoire", 8,
+                        opening.replace("parcours", "projet")),
+        "4.a:2,S": _msg(4, ME, "contact@cabinet-avenir.fr", "Re: Accompagnement obligatoire",
+                        9, "Bonjour,\n\nJe vous rappelle demain.\n\nJulie Moreau\n",
+                        in_reply_to="<m3@x>", references="<m3@x>"),
+        "5.a:2,S": _msg(5, "Karim Girard <k.girard@cabinet-avenir.fr>", ME,
+                        "Suite de votre accompagnement", 10,
+                        "Bonjour Julie Moreau,\n\nJe suis votre conseiller référent.\n\n"
+                        "Karim Girard\n"),
+    }
+    if still_going:
+        files["6.a:2,S"] = _msg(6, callcentre, ME, "RE: Accompagnement obligatoire", 13,
+                                "Madame,\n\nNous attendons toujours votre appel.\n",
+                                in_reply_to="<m4@x>", references="<m3@x> <m4@x>")
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
+    assert messages.loc["m5@x", "case_id"] == messages.loc[follows, "case_id"]
+    assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == [follows, "follow-up"]
+
+
 def test_survey_follows_the_closure_of_the_day_before(tmp_path: Path) -> None:
     # Two requests closed ten hours apart, then a survey naming neither: it
     # is about the closure of the day before, not the one of a few hours ago.
