@@ -418,9 +418,11 @@ _SPECIFIC_AMOUNT = re.compile(
     r"\b(\d[\d \u00a0\u202f.]*(?:,\d{1,2})?)[ \u00a0\u202f]?(?:€|euros?\b|eur\b)", re.IGNORECASE)
 # Capitalised words after a lowercase one: a name inside a sentence (an
 # employer, a place, a programme), not a sentence's first word nor a
-# signature line ("Julie Moreau").
+# signature line ("Julie Moreau"), nor a helpdesk's word for its ticket
+# before the number ("ma demande Ticket#314993", "mon dossier Case 0042").
 _SPECIFIC_NAME = re.compile(r"(?<![\w'’-])[a-zà-ÿ][\w'’-]*,? "
-                            r"([A-ZÀ-Ý][\w'’-]+(?: (?:de |du |des )?[A-ZÀ-Ý][\w'’-]+)*)")
+                            r"([A-ZÀ-Ý][\w'’-]+(?: (?:de |du |des )?[A-ZÀ-Ý][\w'’-]+)*)"
+                            r"(?![\w'’#-])(?! ?[#\d])")
 
 
 def _specifics(text: str) -> set[str]:

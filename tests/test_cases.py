@@ -673,6 +673,10 @@ def test_discover_finds_the_unnamed_firm(sample: tuple[Path, Any]) -> None:
         # Sentence starts, greetings and signature lines name nothing.
         ("Madame, Monsieur,\n\nJe reprends depuis le début.\n\nJulie Moreau\n", set()),
         ("Bonjour,\n\nToujours rien.\n", set()),
+        # A helpdesk's word for its ticket before the number names no matter.
+        ("Suite à la clôture de ma demande Ticket#314993, je dois recréer une demande.",
+         set()),
+        ("Au sujet de ma demande Case 00012345.", set()),
     ],
 )
 def test_specifics(text: str, found: set[str]) -> None:
