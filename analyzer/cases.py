@@ -963,7 +963,9 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         found: tuple[int, str, dict[str, Any]] | None = None
         if (target := _by_reference(conv, by_number, x)) is not None:
             found = (target[0], "ticket-reference", {"number": target[1]})
-        elif (named := _by_header(conv, conversations, by_minute)) is not None:
+        elif (named := _by_header(conv, conversations, by_minute,
+                                  {m for i in conv.rows if (m := minutes[i]) is not None})
+              ) is not None:
             found = (named[0], "forward", {"date": named[1]})
         elif (quoted := (_by_quote(conv, conversations, shingle_index, party, sent, x, timezone)
                          or _by_resent(conv, conversations, my_days, x))) is not None:
@@ -1162,14 +1164,19 @@ def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
 
 
 def _by_header(conv: _Conversation, conversations: Sequence[_Conversation],
-               by_minute: Mapping[str, list[tuple[int, str]]]) -> tuple[int, str] | None:
+               by_minute: Mapping[str, list[tuple[int, str]]], own: Container[str] = ()
+               ) -> tuple[int, str] | None:
     """The earlier conversation holding a message this one forwards or
     quotes under a header naming it ("De : … <x@y> / Date : mercredi 10 août
     2022 10:32"): the message sent at that minute by that address (by that
-    counterpart, when the header gives no address). Returns the conversation
+    counterpart, when the header gives no address). A minute at which this
+    conversation has a message of its own (``own``) names that one, most
+    likely: a reply quoting the message it answers. Returns the conversation
     and the date as written in the detail (``dd/mm/YYYY HH:MM``)."""
     best: tuple[int, str] | None = None
     for sender, minute in conv.named:
+        if minute in own:
+            continue
         for y, address in by_minute.get(minute, ()):
             if sender and address != sender:
                 continue

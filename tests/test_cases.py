@@ -262,6 +262,47 @@ def test_a_coach_follows_the_programme_whose_exchange_has_ended(
     assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == [follows, "follow-up"]
 
 
+def test_a_reply_quoting_its_own_opening_names_no_other_conversation(
+        tmp_path: Path) -> None:
+    # The call centre opens a second programme the very minute I answer the
+    # coach of the first; my reply to the second quotes its opening under
+    # "Le …, … a écrit" (no address): that header names the second
+    # programme's own message, not my answer sent the same minute.
+    callcentre = "Cabinet Avenir <contact@cabinet-avenir.fr>"
+    coach = "Karim Girard <k.girard@cabinet-avenir.fr>"
+    opening = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France Travail, "
+               "vous avez été orientée vers la prestation du Cabinet Avenir.\n")
+
+    def at(n: int, sender: str, to: str, subject: str, when: str, body: str,
+           **extra: Any) -> bytes:
+        return message(message_id=f"<m{n}@x>", sender=sender, to=to, subject=subject,
+                       date=f"{when} +0100", body=body, **extra)
+
+    files = {
+        "1.a:2,S": at(1, callcentre, ME, "Votre parcours vers l'emploi",
+                      "Mon, 06 Nov 2023 10:00:00", opening),
+        "2.a:2,S": at(2, coach, ME, "Suite de votre accompagnement",
+                      "Tue, 07 Nov 2023 10:00:00", "Bonjour Julie Moreau,\n\nJe suis votre "
+                      "conseiller référent.\n\nKarim Girard\n"),
+        "3.a:2,S": at(3, ME, "k.girard@cabinet-avenir.fr", "Re: Suite de votre accompagnement",
+                      "Mon, 13 Nov 2023 15:45:10", "Bonjour,\n\nJe suis disponible "
+                      "jeudi.\n\nJulie Moreau\n", in_reply_to="<m2@x>",
+                      references="<m2@x>"),
+        "4.a:2,S": at(4, callcentre, ME, "Accompagnement obligatoire",
+                      "Mon, 13 Nov 2023 15:45:40", opening.replace("parcours", "projet")),
+        "5.a:2,S": at(5, ME, "contact@cabinet-avenir.fr", "Re: Accompagnement obligatoire",
+                      "Tue, 14 Nov 2023 09:00:00", "Bonjour,\n\nJe vous rappelle "
+                      "demain.\n\nJulie Moreau\n\nLe 13/11/2023 à 15:45, Cabinet Avenir a "
+                      "écrit :\n" + "".join(f"> {line}\n" for line in
+                                            opening.replace("parcours", "projet").splitlines()),
+                      in_reply_to="<m4@x>", references="<m4@x>"),
+    }
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m4@x", "case_id"] != messages.loc["m1@x", "case_id"]
+    assert messages.loc["m5@x", "case_id"] == messages.loc["m4@x", "case_id"]
+    assert "m4@x" not in links.index
+
+
 def test_survey_follows_the_closure_of_the_day_before(tmp_path: Path) -> None:
     # Two requests closed ten hours apart, then a survey naming neither: it
     # is about the closure of the day before, not the one of a few hours ago.
