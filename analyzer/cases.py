@@ -352,6 +352,11 @@ class _Conversation:
     events: list[tuple[pd.Timestamp, bool, bool, bool]] = field(default_factory=list)
 
     @property
+    def under_a_number(self) -> bool:
+        """Notices only filed under a ticket number, or opening with one."""
+        return self.numbered_notice or self.opens_with_numbered_notice
+
+    @property
     def last(self) -> pd.Timestamp | None:
         """The conversation's last dated message."""
         return self.events[-1][0] if self.events else None
@@ -963,9 +968,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         found: tuple[int, str, dict[str, Any]] | None = None
         if (target := _by_reference(conv, by_number, x)) is not None:
             found = (target[0], "ticket-reference", {"number": target[1]})
-        elif (named := _by_header(conv, conversations, by_minute,
-                                  {m for i in conv.rows if (m := minutes[i]) is not None})
-              ) is not None:
+        elif (named := _by_header(conv, conversations, by_minute, minutes)) is not None:
             found = (named[0], "forward", {"date": named[1]})
         elif (quoted := (_by_quote(conv, conversations, shingle_index, party, sent, x, timezone)
                          or _by_resent(conv, conversations, my_days, x))) is not None:
@@ -998,8 +1001,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     numbered: dict[str, list[tuple[pd.Timestamp, int, int | None]]] = defaultdict(list)
     portal = [feats.kinds[conv.rows[0]] == "portal_notification" for conv in conversations]
     for x, conv in enumerate(conversations):
-        if (not (conv.numbered_notice or conv.opens_with_numbered_notice)
-                or not portal[x] or pd.isna(conv.start)):
+        if not conv.under_a_number or not portal[x] or pd.isna(conv.start):
             continue
         pointed = explicit[x]
         if pointed is not None and pointed[1] == "ticket-reference":
@@ -1077,7 +1079,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                     surveyed.add(follows)
             if follows is not None:
                 link(conversations[follows].rows[0], first, "notice")
-        elif ((conv.numbered_notice or conv.opens_with_numbered_notice) and not known_numbers[x]
+        elif (conv.under_a_number and not known_numbers[x]
               and (unnumbered := _by_notification(
                   conv, conversations, recent, notified[conv.counterpart], unnumbered=True,
                   claimed=claimed(conv, x) if portal[x] else lambda y: False)) is not None):
@@ -1164,15 +1166,19 @@ def _by_reference(conv: _Conversation, by_number: Mapping[str, int], x: int
 
 
 def _by_header(conv: _Conversation, conversations: Sequence[_Conversation],
-               by_minute: Mapping[str, list[tuple[int, str]]], own: Container[str] = ()
-               ) -> tuple[int, str] | None:
+               by_minute: Mapping[str, list[tuple[int, str]]],
+               minutes: Sequence[str | None]) -> tuple[int, str] | None:
     """The earlier conversation holding a message this one forwards or
     quotes under a header naming it ("De : … <x@y> / Date : mercredi 10 août
     2022 10:32"): the message sent at that minute by that address (by that
     counterpart, when the header gives no address). A minute at which this
-    conversation has a message of its own (``own``) names that one, most
-    likely: a reply quoting the message it answers. Returns the conversation
-    and the date as written in the detail (``dd/mm/YYYY HH:MM``)."""
+    conversation has a message of its own (``minutes`` gives every message's)
+    names that one, most likely: a reply quoting the message it answers.
+    Returns the conversation and the date as written in the detail
+    (``dd/mm/YYYY HH:MM``)."""
+    if not conv.named:
+        return None
+    own = {minutes[i] for i in conv.rows}
     best: tuple[int, str] | None = None
     for sender, minute in conv.named:
         if minute in own:
@@ -1561,16 +1567,18 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
                 default=last_closure)
     silent_days = max(0.0, (conv.start - max(heard, last_closure)).total_seconds() / 86400)
     theirs = set().union(*(m.specific for m in case))
-    # A request left unanswered is often pasted again as it was: one that
-    # repeats a message of mine in the case, naming what it named, is that
-    # request asked again however long I waited (stock sentences alone do
-    # not name anything).
-    opening = conv.mine_whole.get(conv.rows[0], set())
-    repeated = bool(conv.specific & theirs) and any(
-        len(own) >= QUOTE_MIN_SHINGLES and len(own & opening) >= QUOTE_MIN_COVERAGE * len(own)
-        for m in case for own in m.mine_whole.values())
-    needed = REOPEN_SIMILARITY + (0.0 if repeated else REOPEN_PENALTY_PER_DAY * max(
-        0.0, silent_days - REOPEN_GRACE_DAYS))
+    penalty = REOPEN_PENALTY_PER_DAY * max(0.0, silent_days - REOPEN_GRACE_DAYS)
+    if penalty and conv.specific & theirs:
+        # A request left unanswered is often pasted again as it was: one
+        # that repeats a message of mine in the case, naming what it named,
+        # is that request asked again however long I waited (stock
+        # sentences alone do not name anything).
+        opening = conv.mine_whole.get(conv.rows[0], set())
+        if any(len(own) >= QUOTE_MIN_SHINGLES
+               and len(own & opening) >= QUOTE_MIN_COVERAGE * len(own)
+               for m in case for own in m.mine_whole.values()):
+            penalty = 0.0
+    needed = REOPEN_SIMILARITY + penalty
     summed: dict[str, float] = defaultdict(float)
     for m in case:
         for term, weight in m.vector.items():

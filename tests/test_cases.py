@@ -195,31 +195,42 @@ def test_resent_message_counts_even_when_retold_later(tmp_path: Path) -> None:
     assert links.loc["m4@x", "signal"] == "quote"
 
 
-def test_forwarded_message_names_the_programme_it_continues(tmp_path: Path) -> None:
-    # Two programmes of one contractor under way; a coach then forwards the
-    # call centre's message that opened the older one. Its header (sender,
-    # minute sent) names that message: the coach's conversation continues
-    # that programme, not the latest one.
-    callcentre = "Cabinet Avenir <contact@cabinet-avenir.fr>"
-    opening = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France Travail, "
-               "vous avez été orientée vers la prestation du Cabinet Avenir.\n")
-    files = {
-        "1.a:2,S": _msg(1, callcentre, ME, "Votre parcours vers l'emploi", 6, opening),
+CALLCENTRE = "Cabinet Avenir <contact@cabinet-avenir.fr>"
+PROGRAMME_OPENING = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France "
+                     "Travail, vous avez été orientée vers la prestation du Cabinet Avenir.\n")
+
+
+def _two_programmes_then_coach(coach: str) -> dict[str, bytes]:
+    """Two programmes of one contractor, each opened by the call centre and
+    answered by me (messages 1 to 4, 6 to 9 November), then a coach writes
+    ``coach`` on 10 November (message 5)."""
+    return {
+        "1.a:2,S": _msg(1, CALLCENTRE, ME, "Votre parcours vers l'emploi", 6,
+                        PROGRAMME_OPENING),
         "2.a:2,S": _msg(2, ME, "contact@cabinet-avenir.fr", "Re: Votre parcours vers l'emploi",
                         7, "Bonjour,\n\nJe suis disponible mardi.\n\nJulie Moreau\n",
                         in_reply_to="<m1@x>", references="<m1@x>"),
-        "3.a:2,S": _msg(3, callcentre, ME, "Accompagnement obligatoire", 8,
-                        opening.replace("parcours", "projet")),
+        "3.a:2,S": _msg(3, CALLCENTRE, ME, "Accompagnement obligatoire", 8,
+                        PROGRAMME_OPENING.replace("parcours", "projet")),
         "4.a:2,S": _msg(4, ME, "contact@cabinet-avenir.fr", "Re: Accompagnement obligatoire",
                         9, "Bonjour,\n\nJe vous rappelle demain.\n\nJulie Moreau\n",
                         in_reply_to="<m3@x>", references="<m3@x>"),
         "5.a:2,S": _msg(5, "Karim Girard <k.girard@cabinet-avenir.fr>", ME,
                         "Suite de votre accompagnement", 10,
                         "Bonjour Julie Moreau,\n\nJe suis votre conseiller référent.\n\n"
-                        "Karim Girard\n\n---------- Message transféré ----------\n"
-                        f"De : {callcentre}\nDate : lundi 6 novembre 2023 10:00\n"
-                        f"Objet : Votre parcours vers l'emploi\n\n{opening}"),
+                        f"Karim Girard\n{coach}"),
     }
+
+
+def test_forwarded_message_names_the_programme_it_continues(tmp_path: Path) -> None:
+    # Two programmes of one contractor under way; a coach then forwards the
+    # call centre's message that opened the older one. Its header (sender,
+    # minute sent) names that message: the coach's conversation continues
+    # that programme, not the latest one.
+    files = _two_programmes_then_coach(
+        "\n---------- Message transféré ----------\n"
+        f"De : {CALLCENTRE}\nDate : lundi 6 novembre 2023 10:00\n"
+        f"Objet : Votre parcours vers l'emploi\n\n{PROGRAMME_OPENING}")
     messages, links = _build_with_links(tmp_path, files)
     assert messages.loc["m5@x", "case_id"] == messages.loc["m1@x", "case_id"]
     assert messages.loc["m5@x", "case_id"] != messages.loc["m3@x", "case_id"]
@@ -234,26 +245,9 @@ def test_a_coach_follows_the_programme_whose_exchange_has_ended(
     # programme goes from one conversation to the next, so when the latest
     # one is still being exchanged about after the coach's message, the coach
     # follows the other; when it too has ended, the latest, as before.
-    callcentre = "Cabinet Avenir <contact@cabinet-avenir.fr>"
-    opening = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France Travail, "
-               "vous avez été orientée vers la prestation du Cabinet Avenir.\n")
-    files = {
-        "1.a:2,S": _msg(1, callcentre, ME, "Votre parcours vers l'emploi", 6, opening),
-        "2.a:2,S": _msg(2, ME, "contact@cabinet-avenir.fr", "Re: Votre parcours vers l'emploi",
-                        7, "Bonjour,\n\nJe suis disponible mardi.\n\nJulie Moreau\n",
-                        in_reply_to="<m1@x>", references="<m1@x>"),
-        "3.a:2,S": _msg(3, callcentre, ME, "Accompagnement obligatoire", 8,
-                        opening.replace("parcours", "projet")),
-        "4.a:2,S": _msg(4, ME, "contact@cabinet-avenir.fr", "Re: Accompagnement obligatoire",
-                        9, "Bonjour,\n\nJe vous rappelle demain.\n\nJulie Moreau\n",
-                        in_reply_to="<m3@x>", references="<m3@x>"),
-        "5.a:2,S": _msg(5, "Karim Girard <k.girard@cabinet-avenir.fr>", ME,
-                        "Suite de votre accompagnement", 10,
-                        "Bonjour Julie Moreau,\n\nJe suis votre conseiller référent.\n\n"
-                        "Karim Girard\n"),
-    }
+    files = _two_programmes_then_coach("")
     if still_going:
-        files["6.a:2,S"] = _msg(6, callcentre, ME, "RE: Accompagnement obligatoire", 13,
+        files["6.a:2,S"] = _msg(6, CALLCENTRE, ME, "RE: Accompagnement obligatoire", 13,
                                 "Madame,\n\nNous attendons toujours votre appel.\n",
                                 in_reply_to="<m4@x>", references="<m3@x> <m4@x>")
     messages, links = _build_with_links(tmp_path, files)
@@ -268,10 +262,8 @@ def test_a_reply_quoting_its_own_opening_names_no_other_conversation(
     # coach of the first; my reply to the second quotes its opening under
     # "Le …, … a écrit" (no address): that header names the second
     # programme's own message, not my answer sent the same minute.
-    callcentre = "Cabinet Avenir <contact@cabinet-avenir.fr>"
     coach = "Karim Girard <k.girard@cabinet-avenir.fr>"
-    opening = ("Madame, Monsieur,\n\nDans le cadre de votre parcours avec France Travail, "
-               "vous avez été orientée vers la prestation du Cabinet Avenir.\n")
+    second = PROGRAMME_OPENING.replace("parcours", "projet")
 
     def at(n: int, sender: str, to: str, subject: str, when: str, body: str,
            **extra: Any) -> bytes:
@@ -279,8 +271,8 @@ def test_a_reply_quoting_its_own_opening_names_no_other_conversation(
                        date=f"{when} +0100", body=body, **extra)
 
     files = {
-        "1.a:2,S": at(1, callcentre, ME, "Votre parcours vers l'emploi",
-                      "Mon, 06 Nov 2023 10:00:00", opening),
+        "1.a:2,S": at(1, CALLCENTRE, ME, "Votre parcours vers l'emploi",
+                      "Mon, 06 Nov 2023 10:00:00", PROGRAMME_OPENING),
         "2.a:2,S": at(2, coach, ME, "Suite de votre accompagnement",
                       "Tue, 07 Nov 2023 10:00:00", "Bonjour Julie Moreau,\n\nJe suis votre "
                       "conseiller référent.\n\nKarim Girard\n"),
@@ -288,13 +280,12 @@ def test_a_reply_quoting_its_own_opening_names_no_other_conversation(
                       "Mon, 13 Nov 2023 15:45:10", "Bonjour,\n\nJe suis disponible "
                       "jeudi.\n\nJulie Moreau\n", in_reply_to="<m2@x>",
                       references="<m2@x>"),
-        "4.a:2,S": at(4, callcentre, ME, "Accompagnement obligatoire",
-                      "Mon, 13 Nov 2023 15:45:40", opening.replace("parcours", "projet")),
+        "4.a:2,S": at(4, CALLCENTRE, ME, "Accompagnement obligatoire",
+                      "Mon, 13 Nov 2023 15:45:40", second),
         "5.a:2,S": at(5, ME, "contact@cabinet-avenir.fr", "Re: Accompagnement obligatoire",
                       "Tue, 14 Nov 2023 09:00:00", "Bonjour,\n\nJe vous rappelle "
                       "demain.\n\nJulie Moreau\n\nLe 13/11/2023 à 15:45, Cabinet Avenir a "
-                      "écrit :\n" + "".join(f"> {line}\n" for line in
-                                            opening.replace("parcours", "projet").splitlines()),
+                      "écrit :\n" + "".join(f"> {line}\n" for line in second.splitlines()),
                       in_reply_to="<m4@x>", references="<m4@x>"),
     }
     messages, links = _build_with_links(tmp_path, files)
