@@ -28,6 +28,7 @@ import pandas as pd
 from analyzer.cases import CaseBuild, Corrections, build_cases, case_links_frame
 from analyzer.config import Config, load_config
 from analyzer.errors import UsageError
+from analyzer.parse import STORED_TIME
 from analyzer.parties import Classification, PartyClassifier
 from analyzer.store import Store
 
@@ -142,12 +143,11 @@ def message_times(date_utc: pd.Series, delivered_utc: pd.Series,
     return date.where(trusted, delivered.fillna(date))
 
 
-_STORED_TIME = "%Y-%m-%dT%H:%M:%SZ"
 _STORED_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
 
 def _utc_times(text: pd.Series) -> pd.Series:
-    """Times stored as ISO 8601 UTC text (:data:`_STORED_TIME`) as timestamps,
+    """Times stored as ISO 8601 UTC text (:data:`~analyzer.parse.STORED_TIME`) as timestamps,
     NaT where the text is not one.
 
     >>> _utc_times(pd.Series(["2020-02-19T09:14:00Z", "2020-02-19", None])).tolist()
@@ -157,12 +157,12 @@ def _utc_times(text: pd.Series) -> pd.Series:
     # "ISO8601" than through the strftime format, which still reads any other
     # text (from other software) as before.
     if not pd.api.types.is_string_dtype(text.dtype) or not len(text):
-        return pd.to_datetime(text, utc=True, format=_STORED_TIME, errors="coerce")
+        return pd.to_datetime(text, utc=True, format=STORED_TIME, errors="coerce")
     exact = text.str.fullmatch(_STORED_SHAPE, na=False)
     times = pd.to_datetime(text.where(exact), utc=True, format="ISO8601", errors="coerce")
     others = ~exact & text.notna()
     if others.any():
-        times[others] = pd.to_datetime(text[others], utc=True, format=_STORED_TIME,
+        times[others] = pd.to_datetime(text[others], utc=True, format=STORED_TIME,
                                        errors="coerce")
     return times
 
@@ -238,7 +238,7 @@ def _loads(text: str) -> list[Any]:
 def _parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.strptime(value, STORED_TIME).replace(tzinfo=UTC)
 
 
 @dataclass

@@ -48,6 +48,7 @@ import pandas as pd
 from analyzer import schema
 from analyzer.analysis import Analysis, When
 from analyzer.errors import AnalyzerError, UsageError
+from analyzer.parse import STORED_TIME
 
 if TYPE_CHECKING:
     from analyzer.pseudonymize import Pseudonymizer
@@ -163,7 +164,7 @@ def csv_value(value: Any, column: str = "") -> Any:
     if value is None or value is pd.NaT:
         return ""
     if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.tz_convert("UTC").strftime(STORED_TIME)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -466,7 +467,7 @@ def _resource(table: Table, fmt: str, dialect: str) -> dict[str, Any]:
 def _iso(stamp: Any) -> str | None:
     if stamp is None or pd.isna(stamp):
         return None
-    return str(pd.Timestamp(stamp).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return str(pd.Timestamp(stamp).tz_convert("UTC").strftime(STORED_TIME))
 
 
 def datapackage(tables: Sequence[Table], *, fmt: str, dialect: str, pseudonymize: bool,
@@ -497,7 +498,7 @@ def datapackage(tables: Sequence[Table], *, fmt: str, dialect: str, pseudonymize
         "name": "analyzer-export",
         "id": export_id,
         "title": "analyzer export: messages, cases and waits",
-        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created.strftime(STORED_TIME),
         "licenses": [{"name": "other-closed", "title": "Personal data of the member; share "
                       "only as agreed with them"}],
         "resources": [_resource(t, fmt, dialect) for t in tables],

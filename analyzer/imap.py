@@ -56,7 +56,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from analyzer.config import Config
 from analyzer.credentials import Secret, get_password, token_from_command
 from analyzer.errors import ConfigError, CredentialsError, ImapError
-from analyzer.parse import ParsedBody, ParsedHeaders, parse_body, parse_headers
+from analyzer.parse import (
+    STORED_TIME,
+    ParsedBody,
+    ParsedHeaders,
+    parse_body,
+    parse_headers,
+)
 from analyzer.parties import PartyClassifier
 from analyzer.store import Location, Record, Store, close_inherited_locks, now_iso
 
@@ -597,7 +603,7 @@ def internaldate_iso(value: object) -> str | None:
         return None
     if value.tzinfo is None:
         value = value.astimezone()  # naive means the local time zone (imapclient's default)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime(STORED_TIME)
 
 
 def _size_batches(uids: Sequence[int], sizes: Mapping[int, int], count: int,

@@ -30,6 +30,7 @@ from email.parser import HeaderParser
 from typing import Any
 
 from analyzer.errors import MissingExtraError
+from analyzer.parse import STORED_TIME
 from analyzer.sources import Unit
 
 # kind of unit -> (module of the extra, catalogue key of the error)
@@ -454,4 +455,4 @@ def _pff_item(message: Any) -> OutlookItem:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    return moment.strftime(STORED_TIME) if moment else None

@@ -53,6 +53,9 @@ MAX_MIME_DEPTH = 20
 # attachment through (34 MB once base64-encoded).
 MAX_FULL_PARSE_BYTES = 40 * 1024 * 1024
 LIMIT = "limit:"
+# How every time is stored and exported: ISO 8601, UTC, whole seconds. Text
+# in this one shape sorts in time order and compares as text in SQL.
+STORED_TIME = "%Y-%m-%dT%H:%M:%SZ"
 _BLOCK_CUT = f"{LIMIT} header block over {MAX_HEADER_BYTES} bytes (cut)"
 
 SYNTHETIC_DOMAIN = "synthetic.analyzer.invalid"
@@ -394,7 +397,7 @@ def stdlib_utc_iso(value: str) -> str | None:
         return None
     if not 1970 <= moment.year <= 2200:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime(STORED_TIME)
 
 
 _MONTHS = {name: number for number, name in enumerate(

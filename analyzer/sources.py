@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from analyzer.parse import STORED_TIME
+
 BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 4096
 # Recognised here, read by analyzer.outlook: walking a folder never imports
@@ -178,7 +180,7 @@ def from_line_date(line: bytes) -> str | None:
         moment = datetime.strptime(f"{day} {month} {year} {clock}", "%d %b %Y %H:%M:%S")
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.replace(tzinfo=UTC).strftime(STORED_TIME)
 
 
 def _maildir_hint(name: str) -> str | None:
@@ -186,7 +188,7 @@ def _maildir_hint(name: str) -> str | None:
     if stamp.isdigit() and 9 <= len(stamp) <= 11:
         # time.gmtime rather than datetime: this runs for every file listed,
         # and is three times cheaper.
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(stamp)))
+        return time.strftime(STORED_TIME, time.gmtime(int(stamp)))
     return None
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import StoreError
-from analyzer.parse import ParsedBody, ParsedHeaders
+from analyzer.parse import STORED_TIME, ParsedBody, ParsedHeaders
 
 SCHEMA_VERSION = 4
 APPLICATION_ID = 0x414E4C5A  # "ANLZ"
@@ -194,7 +194,7 @@ def _statements(script: str) -> Iterator[str]:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(STORED_TIME)
 
 
 @dataclass(frozen=True, slots=True)
