@@ -21,29 +21,27 @@ Two measures, so a miss says where it comes from:
 
 from __future__ import annotations
 
-from collections import defaultdict
+import importlib.util
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from analyzer import metrics, synthetic
+from analyzer import synthetic
 from analyzer.analysis import Analysis
 from analyzer.config import load_config
 from analyzer.importer import import_paths
 from analyzer.store import Store
 
+# The measure is written once, in the script that prints it for any seeds.
+_SPEC = importlib.util.spec_from_file_location(
+    "score_cases", Path(__file__).resolve().parent.parent / "tools" / "score_cases.py")
+assert _SPEC is not None and _SPEC.loader is not None
+score_cases = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(score_cases)
+matches = score_cases.matches
+
 SEEDS = (11, 12, 13)
-AS_OF = pd.Timestamp("2030-01-01T00:00:00Z")
 SHARE = 0.95
-RELATIVE, ABSOLUTE = 0.01, 120.0
-
-
-def matches(predicted: float, truth: float) -> bool:
-    """Within 1% or 2 minutes; two missing medians (nobody answered me) agree."""
-    if pd.isna(truth) or pd.isna(predicted):
-        return bool(pd.isna(truth) and pd.isna(predicted))
-    return abs(predicted - truth) <= max(RELATIVE * truth, ABSOLUTE)
 
 
 class Run:
@@ -60,36 +58,13 @@ class Run:
         truth = self.scenario.truth.by_id()
         self.messages["truth_case"] = self.messages["message_id"].map(
             lambda mid: truth[mid].case_id if mid in truth else None).astype(object)
-        waits = pd.DataFrame(synthetic.truth_waits(self.scenario))
-        answered = waits[waits["requester"].eq("me") & waits["answer_message_id"].notna()]
-        self.truth_median = answered.groupby("case_id")["delay_seconds"].median()
         self.styles = {c.case_id: c.style for c in self.scenario.truth.cases}
-
-    def their_medians(self, case_column: str) -> pd.Series:
-        frame = self.messages.assign(case_id=self.messages[case_column])
-        waits = metrics.waits(frame, as_of=AS_OF)
-        cases = metrics.case_metrics(frame, waits)
-        return cases.set_index("case_id")["their_median_delay_seconds"]
 
     def outcome(self, case_column: str) -> dict[str, list[bool]]:
         """Per ticket style, one match flag per truth case."""
-        medians = self.their_medians(case_column)
-        placed = self.messages[self.messages[case_column].notna()
-                               & self.messages["truth_case"].notna()]
-        majority = placed.groupby(case_column)["truth_case"].agg(
-            lambda s: s.value_counts().sort_index(kind="mergesort").idxmax())
-        held = placed.groupby(["truth_case", case_column]).size()
-        by_style: dict[str, list[bool]] = defaultdict(list)
-        for case_id, style in sorted(self.styles.items()):
-            candidates = majority[majority == case_id].index
-            if len(candidates) == 0:
-                by_style[style].append(False)
-                continue
-            best = max(candidates, key=lambda c: (held.get((case_id, c), 0), str(c)))
-            by_style[style].append(
-                matches(medians.get(best, float("nan")),
-                        self.truth_median.get(case_id, float("nan"))))
-        return dict(by_style)
+        flags: dict[str, list[bool]] = score_cases.delay_agreement(
+            self.messages, self.scenario, case_column)
+        return flags
 
 
 @pytest.fixture(scope="module")
