@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from analyzer import schema
 from analyzer.analysis import Analysis, _utc_times
 from analyzer.config import load_config
 from analyzer.importer import import_paths
@@ -79,6 +80,14 @@ def messages(analysis: Analysis) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def waits(analysis: Analysis) -> pd.DataFrame:
     return analysis.waits(as_of=AS_OF)
+
+
+def test_messages_honour_the_contract_every_metric_checks(analysis: Analysis) -> None:
+    # Notebooks hand Analysis.messages() straight to the metrics, which check
+    # their input against schema.MESSAGES: the library's own output must pass.
+    messages = analysis.messages()
+    schema.check(messages, schema.MESSAGES, "Analysis.messages()")
+    assert messages["case_id"].notna().any() and messages["automated"].any()
 
 
 def case_of(messages: pd.DataFrame, message_id: str) -> str:
