@@ -415,18 +415,41 @@ def _two_waiting_requests_then_notifications(numbered_too: bool) -> dict[str, by
     return files
 
 
-@pytest.mark.parametrize(("numbered_too", "answered"), [(False, "m3@x"), (True, "m1@x")])
+@pytest.mark.parametrize(("numbered_too", "answered", "signal", "params"), [
+    (False, "m3@x", "notice-guessed", {"others": 1}),
+    (True, "m1@x", "notice", {}),
+])
 def test_a_notification_answers_the_request_no_other_answers_that_day(
-        tmp_path: Path, numbered_too: bool, answered: str) -> None:
-    # Alone, the notification goes with the request active last; when the
-    # notification under a new number three hours later goes there, it
-    # answers the other request.
-    messages = _build(tmp_path, _two_waiting_requests_then_notifications(numbered_too))
+        tmp_path: Path, numbered_too: bool, answered: str, signal: str,
+        params: dict[str, int]) -> None:
+    # Alone, the notification goes with the request active last, and the
+    # link says that was a guess between two; when the notification under a
+    # new number three hours later goes there, it answers the other request,
+    # and that is no guess.
+    messages, links = _build_with_links(
+        tmp_path, _two_waiting_requests_then_notifications(numbered_too))
     assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
     assert messages.loc["m5@x", "automation_kind"] == "portal_notification"
     assert messages.loc["m5@x", "case_id"] == messages.loc[answered, "case_id"]
+    assert links.loc["m5@x", ["from_message_id", "signal", "params"]].tolist() == [
+        answered, signal, params]
     if numbered_too:
         assert messages.loc["m6@x", "case_id"] == messages.loc["m3@x", "case_id"]
+
+
+def test_a_notification_i_answer_within_hours_is_no_guess(tmp_path: Path) -> None:
+    # Two requests wait; hours after the notification I write again in the
+    # older one, having read the answer: that one was answered.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    files["7.a:2,S"] = message(
+        message_id="<m7@x>", sender=ME, to="contact@francetravail.fr",
+        subject="RE: Attestation employeur", date="Mon, 20 Nov 2023 15:00:00 +0100",
+        in_reply_to="<m1@x>", references="<m1@x>",
+        body="Bonjour,\n\nMerci, je vous envoie l'attestation demain.\n\nJulie Moreau\n")
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m5@x", "case_id"] == messages.loc["m1@x", "case_id"]
+    assert links.loc["m5@x", ["from_message_id", "signal", "params"]].tolist() == [
+        "m1@x", "notice", {}]
 
 
 def test_a_closure_the_same_day_goes_with_the_request_the_notification_answered(
@@ -476,6 +499,30 @@ def test_of_two_requests_closed_after_a_notification_it_answered_the_older(
     assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
     assert [messages.loc[f"m{n}@x", "case_id"] == messages.loc["m1@x", "case_id"]
             for n in (2, 4, 5, 6, 7)] == [True, False, True, False, True]
+    # Two closures within days say nothing about which was answered: the link
+    # says it is a guess, so the person can check it in the portal.
+    assert links.loc["m5@x", ["from_message_id", "signal", "params"]].tolist() == [
+        "m1@x", "notice-guessed", {"others": 1}]
+
+
+def test_a_request_closed_four_days_after_a_notification_was_the_one_answered(
+        tmp_path: Path) -> None:
+    # Notification on Monday; the older request's ticket is closed on Friday,
+    # the other one stays open: a helpdesk closes a few working days after
+    # answering, so the closed one was answered, not the one active last.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    for n, number, when in ((2, "111", "Mon, 06 Nov 2023 10:01:00"),
+                            (4, "222", "Wed, 08 Nov 2023 10:01:00")):
+        files[f"{n}.a:2,S"] = message(
+            message_id=f"<m{n}@x>", sender=NOREPLY, to=ME, date=f"{when} +0100",
+            subject=f"Votre demande n° 2023-000{number} a bien été enregistrée",
+            body=f"Bonjour,\n\nNous avons bien reçu votre demande n° 2023-000{number}.\n")
+    files["6.a:2,S"] = message(
+        message_id="<m6@x>", sender=NOREPLY, to=ME, date="Fri, 24 Nov 2023 11:00:00 +0100",
+        subject="Votre demande n° 2023-000111 a été clôturée", body=CLOSED)
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m5@x", "case_id"] == messages.loc["m1@x", "case_id"]
+    assert messages.loc["m5@x", "case_id"] != messages.loc["m3@x", "case_id"]
     assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == ["m1@x", "notice"]
 
 
