@@ -121,6 +121,9 @@ class CaseLine:
     ticket_numbers: list[str] = field(default_factory=list)
     deadlines: list[DeadlineLine] = field(default_factory=list)
     open_wait: OpenWait | None = None
+    #: Portal notifications the case builder filed here by a tie-break
+    #: (signal ``notice-guessed``): the person should check them.
+    guessed_notifications: int = 0
 
 
 @dataclass
@@ -213,6 +216,10 @@ def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
     m = frames.messages
     w = frames.waits
     lines = []
+    guessed: dict[str, int] = {}
+    if frames.links is not None and len(frames.links):
+        chosen = frames.links[frames.links["signal"] == "notice-guessed"]
+        guessed = {str(k): int(v) for k, v in chosen["case_id"].value_counts().items()}
     ordered = frames.cases.sort_values(["first_message_at", "case_id"], na_position="last")
     for row in tuples(ordered, index=False):
         mine = m[m["case_id"] == row.case_id].sort_values(["sent_at", "message_id"],
@@ -250,7 +257,7 @@ def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
             _f(row.asymmetry), int(row.my_reminders), int(row.their_reminders),
             int((mine["party"] == "me").sum()), int(mine["party"].isin(SIDES).sum()),
             int(mine["automated"].astype(bool).sum()), _ticket_numbers(mine),
-            deadlines, open_wait))
+            deadlines, open_wait, guessed.get(row.case_id, 0)))
     return lines
 
 
@@ -427,6 +434,9 @@ def case_sentences(case: CaseLine, lang: str) -> list[str]:
             lines.append(t("report.case.open_theirs", date=since, age=age))
             if o.closed_meanwhile:
                 lines.append(t("report.case.closed_meanwhile"))
+    if case.guessed_notifications:
+        lines.append(t("report.case.guessed", count=case.guessed_notifications,
+                       case=case.case_id))
     return lines
 
 

@@ -14,11 +14,13 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from analyzer.analysis import Analysis
+from analyzer.cases import case_links_frame
 from analyzer.cli import cli
 from analyzer.config import Config, load_config
 from analyzer.importer import import_paths
 from analyzer.report import (
     Summary,
+    case_sentences,
     format_delay,
     format_duration,
     format_number,
@@ -120,6 +122,23 @@ def test_hostile_names_are_not_rich_markup() -> None:
                     console, title="[b]t", store="s", config=None)
     text = console.export_text()
     assert "[red]x[/red] <script>" in text and "[bold]FT[/]" in text and "[b]t" in text
+
+
+def test_a_case_with_a_guessed_notification_asks_to_check_it() -> None:
+    m = message_frame([
+        {"message_id": "ask", "case_id": "C-1", "party": "me", "counterpart": "FT",
+         "subject": "Attestation employeur", "sent_at": "2024-03-04T09:00Z"},
+        {"message_id": "notif", "case_id": "C-1", "party": "agency", "counterpart": "FT",
+         "subject": "Nouveau message", "sent_at": "2024-03-06T09:00Z"}])
+    links = case_links_frame([("C-1", "ask", "notif", "notice-guessed", {"others": 2}, "")])
+    as_of = datetime(2024, 3, 7, tzinfo=UTC)
+    guessed = case_sentences(summarize(m, Config(), as_of=as_of, links=links).cases[0], "en")
+    sure = case_sentences(summarize(m, Config(), as_of=as_of).cases[0], "en")
+    assert guessed == [*sure, (
+        "To check: 1 portal notification(s) naming no request filed here for want of "
+        "better, as other requests were also awaiting an answer. See in your personal "
+        "space which one was answered; analyzer cases --explain C-1 says which, --split "
+        "and --join correct it.")]
 
 
 def test_summary_without_cases_counts_messages_only() -> None:
