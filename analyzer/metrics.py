@@ -58,8 +58,11 @@ TURN_PARTIES: tuple[str, ...] = ("me", *SIDE_PARTIES)
 P90 = 0.9
 #: Automated kinds whose wording states what *they* will do, not what they
 #: demand ("nous vous répondrons sous 48h"): never read for demanded deadlines.
+#: Bulk mail is read: a contractor's campaign ("Cet accompagnement est
+#: OBLIGATOIRE. Merci de prendre rendez-vous sous 8 jours") demands as much
+#: as a letter, however many others received it.
 PROMISE_KINDS: frozenset[str] = frozenset(
-    {"acknowledgement", "out_of_office", "survey", "bounce", "bulk"}
+    {"acknowledgement", "out_of_office", "survey", "bounce"}
 )
 
 _TURN_INPUT = ("message_id", "case_id", "party", "counterpart", "automated", "sent_at")

@@ -490,14 +490,19 @@ def test_which_messages_are_read_for_demands() -> None:
         msg("dated", "agency", f"{WED}T11:00Z",
             body_text="Envoyez le formulaire avant le 21/03/2024."),
         msg("undated", "agency", None, body_text="Répondez sous 48h."),
+        msg("campaign", "contractor", f"{WED}T12:00Z", automated=True,
+            automation_kind="bulk",                                 # mass mail still demands
+            body_text="Cet accompagnement est OBLIGATOIRE. Merci de prendre rendez-vous "
+                      "sous 8 jours."),
     )
     got = demanded_deadlines(m)
-    assert got["message_id"].tolist() == ["notice", "vague", "dated"]
+    assert got["message_id"].tolist() == ["notice", "vague", "dated", "campaign"]
     assert got["demanded_seconds"].iloc[0] == 15 * DAY
     assert math.isnan(got["demanded_seconds"].iloc[1])
     assert pd.isna(got["due_at"].iloc[1])
     # a bare date falls due at the end of that day, Paris time
     assert got["due_at"].iloc[2] == ts("2024-03-21T22:59:59Z")
+    assert got["demanded_seconds"].iloc[3] == 8 * DAY
 
 
 def test_no_demand_gives_the_empty_contract() -> None:
