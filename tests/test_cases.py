@@ -834,6 +834,20 @@ def test_a_matter_asked_about_eight_times_still_has_its_amount(tmp_path: Path) -
     assert messages.loc["m25@x", "case_id"] != first
 
 
+@pytest.mark.parametrize(("amount", "joins"), [("1 240 euros", True), ("310 €", False)])
+def test_naming_the_matter_reopens_it_after_a_longer_silence(
+        tmp_path: Path, amount: str, joins: bool) -> None:
+    # Two weeks after the closure, the overpayment asked about again in other
+    # words: naming its amount, it is that matter; naming another, a new one.
+    files = _overpayment_request(1, 1, "1 240 euros", "2023-000111")
+    files["4.a:2,S"] = _msg(4, ME, "contact@francetravail.fr", "Trop-perçu", 17,
+                            "Bonjour,\n\nToujours aucune explication sur ce trop-perçu de "
+                            f"{amount} qu'on me réclame : mes périodes de travail ont toutes "
+                            "été déclarées.\n\nJulie Moreau\n")
+    messages = _build(tmp_path, files)
+    assert (messages.loc["m4@x", "case_id"] == messages.loc["m1@x", "case_id"]) is joins
+
+
 def _hours_request(n: int, day: int, month: str, number: str) -> dict[str, bytes]:
     """A request about hours worked at one employer in ``month``."""
     return _closed_request(n, day, "Heures non prises en compte", "Heures",
