@@ -16,6 +16,14 @@ def test_every_message_has_both_languages_with_same_placeholders(key: str) -> No
     assert set(PLACEHOLDER.findall(entry["fr"])) == set(PLACEHOLDER.findall(entry["en"]))
 
 
+def test_every_case_signal_has_a_name_and_a_detail() -> None:
+    # cases --explain and the HTML report print both for every link.
+    names = {k.removeprefix("cases.signal.") for k in keys() if k.startswith("cases.signal.")}
+    details = {k.removeprefix("cases.detail.") for k in keys() if k.startswith("cases.detail.")}
+    assert names == details
+    assert "notice-guessed" in names
+
+
 def test_unknown_key_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         translate("no.such.key", "fr")
