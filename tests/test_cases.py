@@ -415,6 +415,17 @@ def _two_waiting_requests_then_notifications(numbered_too: bool) -> dict[str, by
     return files
 
 
+def _acknowledge_both(files: dict[str, bytes]) -> None:
+    """Add the receipts (m2, m4) that file the two requests of
+    :func:`_two_waiting_requests_then_notifications` under numbers 111 and 222."""
+    for n, number, when in ((2, "111", "Mon, 06 Nov 2023 10:01:00"),
+                            (4, "222", "Wed, 08 Nov 2023 10:01:00")):
+        files[f"{n}.a:2,S"] = message(
+            message_id=f"<m{n}@x>", sender=NOREPLY, to=ME, date=f"{when} +0100",
+            subject=f"Votre demande n° 2023-000{number} a bien été enregistrée",
+            body=f"Bonjour,\n\nNous avons bien reçu votre demande n° 2023-000{number}.\n")
+
+
 @pytest.mark.parametrize(("numbered_too", "answered", "signal", "params"), [
     (False, "m3@x", "notice-guessed", {"others": 1}),
     (True, "m1@x", "notice", {}),
@@ -483,12 +494,7 @@ def test_of_two_requests_closed_after_a_notification_it_answered_the_older(
     # Both requests are closed within three days of the notification: the one
     # closed first is no likelier the one answered; the queue goes oldest first.
     files = _two_waiting_requests_then_notifications(numbered_too=False)
-    for n, number, when in ((2, "111", "Mon, 06 Nov 2023 10:01:00"),
-                            (4, "222", "Wed, 08 Nov 2023 10:01:00")):
-        files[f"{n}.a:2,S"] = message(
-            message_id=f"<m{n}@x>", sender=NOREPLY, to=ME, date=f"{when} +0100",
-            subject=f"Votre demande n° 2023-000{number} a bien été enregistrée",
-            body=f"Bonjour,\n\nNous avons bien reçu votre demande n° 2023-000{number}.\n")
+    _acknowledge_both(files)
     for n, number, when in ((6, "222", "Mon, 20 Nov 2023 11:00:00"),
                             (7, "111", "Tue, 21 Nov 2023 15:00:00")):
         files[f"{n}.a:2,S"] = message(
@@ -511,12 +517,7 @@ def test_a_request_closed_four_days_after_a_notification_was_the_one_answered(
     # the other one stays open: a helpdesk closes a few working days after
     # answering, so the closed one was answered, not the one active last.
     files = _two_waiting_requests_then_notifications(numbered_too=False)
-    for n, number, when in ((2, "111", "Mon, 06 Nov 2023 10:01:00"),
-                            (4, "222", "Wed, 08 Nov 2023 10:01:00")):
-        files[f"{n}.a:2,S"] = message(
-            message_id=f"<m{n}@x>", sender=NOREPLY, to=ME, date=f"{when} +0100",
-            subject=f"Votre demande n° 2023-000{number} a bien été enregistrée",
-            body=f"Bonjour,\n\nNous avons bien reçu votre demande n° 2023-000{number}.\n")
+    _acknowledge_both(files)
     files["6.a:2,S"] = message(
         message_id="<m6@x>", sender=NOREPLY, to=ME, date="Fri, 24 Nov 2023 11:00:00 +0100",
         subject="Votre demande n° 2023-000111 a été clôturée", body=CLOSED)
