@@ -69,7 +69,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from enum import IntEnum
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -1283,8 +1284,37 @@ def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
     return best[1], best[2] + QUOTE_WORDS - 1
 
 
-#: How :func:`_notification_ranking` ranks a conversation for a notice.
-_NoticeKey = tuple[bool, bool, int, float, pd.Timestamp]
+class _Evidence(IntEnum):
+    """What a conversation did after a portal notification, as a sign that
+    the notification answered it; stronger signs rank higher."""
+
+    #: Answered by mail, chased by my reminder or notified again first: it
+    #: was still unanswered, so this was not its answer.
+    AGAINST = 0
+    #: Nothing that tells: no next step, one too late, or my reply after
+    #: another notification (which I may be answering).
+    NONE = 1
+    #: Closed within :data:`ANSWERED_CLOSURE`: a helpdesk also closes what
+    #: it never answered, so a weak sign.
+    CLOSED_SOON = 2
+    #: My reply within :data:`NEXT_REPLY_WINDOW`: I read the answer.
+    MY_REPLY = 3
+    #: My reply within :data:`QUICK_REPLY`.
+    MY_QUICK_REPLY = 4
+
+
+class _NoticeKey(NamedTuple):
+    """How :func:`_notification_ranking` ranks a conversation for a notice:
+    field by field, a greater value first."""
+
+    awaiting: bool
+    unclaimed: bool
+    evidence: _Evidence
+    #: Within one level of evidence, in seconds: minus the delay of my reply
+    #: (the sooner, the surer), or for a closure soon after, minus the
+    #: conversation's last activity (a queue is worked oldest first).
+    preference: float
+    last: pd.Timestamp
 
 
 def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation],
@@ -1305,16 +1335,18 @@ def _guessed_among(ranking: Sequence[tuple[_NoticeKey, int]]) -> int:
     was answered, or when it was the only one waiting.
 
     >>> t = pd.Timestamp("2024-03-01", tz="UTC")
-    >>> _guessed_among([((True, True, 1, 0.0, t), 4), ((True, True, 1, 0.0, t), 2),
-    ...                 ((False, True, 1, 0.0, t), 1)])
+    >>> nothing = _NoticeKey(True, True, _Evidence.NONE, 0.0, t)
+    >>> _guessed_among([(nothing, 4), (nothing, 2),
+    ...                 (nothing._replace(awaiting=False), 1)])
     2
-    >>> _guessed_among([((True, True, 4, -3600.0, t), 4), ((True, True, 1, 0.0, t), 2)])
+    >>> _guessed_among([(_NoticeKey(True, True, _Evidence.MY_QUICK_REPLY, -3600.0, t), 4),
+    ...                 (nothing, 2)])
     1
     """
     if not ranking:
         return 0
     best = ranking[0][0]
-    if best[2] > 2 or not best[0]:
+    if best.evidence > _Evidence.CLOSED_SOON or not best.awaiting:
         return 1
     return sum(1 for key, _ in ranking if key[:3] == best[:3])
 
@@ -1326,8 +1358,7 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
                           ) -> list[tuple[_NoticeKey, int]]:
     """Conversations a notice that names none may belong to, most likely
     first, among those with its counterpart active in the last
-    :data:`NOTICE_WINDOW`, each with the key it was ranked by:
-    ``(awaiting an answer, unclaimed, evidence, how soon, last activity)``.
+    :data:`NOTICE_WINDOW`, each with the :class:`_NoticeKey` it was ranked by.
 
     A portal notification is an answer given in the portal: it belongs to a
     conversation awaiting an answer, and what happened next in each tells
@@ -1356,26 +1387,28 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
         last, waiting, closed = prev.state_at(conv.start)
         if last is None or conv.start - last > NOTICE_WINDOW:
             continue
-        evidence, soon = 1, 0.0
+        evidence, preference = _Evidence.NONE, 0.0
         following = prev.next_step(conv.start)
         if following is not None and not closure:
             when, step = following
             after = when - conv.start
             if step == "mine" and after <= NEXT_REPLY_WINDOW:
                 meanwhile = (bisect_left(notified, when) - bisect_right(notified, conv.start)) > 0
-                evidence = 1 if meanwhile else 4 if after <= QUICK_REPLY else 3
+                evidence = (_Evidence.NONE if meanwhile else _Evidence.MY_QUICK_REPLY
+                            if after <= QUICK_REPLY else _Evidence.MY_REPLY)
             elif step == "closure":
-                evidence = 2 if after <= ANSWERED_CLOSURE else 1
+                evidence = _Evidence.CLOSED_SOON if after <= ANSWERED_CLOSURE else _Evidence.NONE
             elif step != "mine":
-                evidence = 0
-            if evidence > 2:
-                soon = -after.total_seconds()
-            elif evidence == 2:
+                evidence = _Evidence.AGAINST
+            if evidence >= _Evidence.MY_REPLY:
+                preference = -after.total_seconds()
+            elif evidence == _Evidence.CLOSED_SOON:
                 # A helpdesk closes an answered ticket hours or days later,
                 # not sooner for being the one answered; between two such,
                 # the one quiet longer was answered (queues go oldest first).
-                soon = -float(last.value)
-        ranking.append(((waiting and not closed, not claimed(y), evidence, soon, last), y))
+                preference = -last.timestamp()
+        ranking.append((_NoticeKey(waiting and not closed, not claimed(y), evidence,
+                                   preference, last), y))
     ranking.sort(reverse=True)
     return ranking
 
