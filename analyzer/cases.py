@@ -1257,6 +1257,25 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
     return best[1], best[2] + QUOTE_WORDS - 1
 
 
+def _found_again(own: set[int], text: set[int]) -> int:
+    """How many of the shingles of a message of mine ``own`` are found in
+    ``text``, when they are enough to say the message is there again (at
+    least :data:`QUOTE_MIN_COVERAGE` of them, of at least
+    :data:`QUOTE_MIN_SHINGLES`); else 0.
+
+    >>> _found_again({1, 2, 3, 4, 5}, {1, 2, 3, 9})
+    3
+    >>> _found_again({1, 2, 3, 4, 5}, {1, 2, 9})
+    0
+    >>> _found_again({1, 2, 3}, {1, 2, 3})
+    0
+    """
+    if len(own) < QUOTE_MIN_SHINGLES:
+        return 0
+    found = len(own & text)
+    return found if found >= QUOTE_MIN_COVERAGE * len(own) else 0
+
+
 def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
                my_days: Mapping[tuple[str, str], list[tuple[int, int]]], x: int
                ) -> tuple[int, int] | None:
@@ -1273,12 +1292,9 @@ def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
             if y >= x:
                 continue
             own = conversations[y].mine_whole[i]
-            if len(own) < QUOTE_MIN_SHINGLES:
-                continue
-            found = len(own & conv.resent)
-            coverage = found / len(own)
-            if coverage >= QUOTE_MIN_COVERAGE and (best is None or (coverage, y) > best[:2]):
-                best = (coverage, y, found)
+            found = _found_again(own, conv.resent)
+            if found and (best is None or (found / len(own), y) > best[:2]):
+                best = (found / len(own), y, found)
     if best is None:
         return None
     return best[1], best[2] + QUOTE_WORDS - 1
@@ -1664,9 +1680,7 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
         # is that request asked again however long I waited (stock
         # sentences alone do not name anything).
         opening = conv.mine_whole.get(conv.rows[0], set())
-        if any(len(own) >= QUOTE_MIN_SHINGLES
-               and len(own & opening) >= QUOTE_MIN_COVERAGE * len(own)
-               for m in case for own in m.mine_whole.values()):
+        if any(_found_again(own, opening) for m in case for own in m.mine_whole.values()):
             penalty = 0.0
     if penalty and conv.specific and conv.specific <= theirs:
         # Naming only what the case named (its month, its amount, its
