@@ -55,9 +55,7 @@ class Run:
             import_paths(store, [root], config)
         with Analysis.open(folder / "s.sqlite", config) as analysis:
             self.messages = analysis.messages()
-        truth = self.scenario.truth.by_id()
-        self.messages["truth_case"] = self.messages["message_id"].map(
-            lambda mid: truth[mid].case_id if mid in truth else None).astype(object)
+        self.messages["truth_case"] = score_cases.truth_cases(self.messages, self.scenario)
         self.styles = {c.case_id: c.style for c in self.scenario.truth.cases}
 
     def outcome(self, case_column: str) -> dict[str, list[bool]]:

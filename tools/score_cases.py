@@ -44,6 +44,14 @@ def matches(predicted: float, truth: float) -> bool:
     return abs(predicted - truth) <= max(RELATIVE * truth, ABSOLUTE)
 
 
+def truth_cases(messages: pd.DataFrame, scenario: synthetic.Scenario) -> pd.Series:
+    """The truth case of each of ``messages`` (None for one the scenario did
+    not write, such as a newsletter)."""
+    truth = scenario.truth.by_id()
+    return messages["message_id"].map(
+        lambda mid: truth[mid].case_id if mid in truth else None).astype(object)
+
+
 def delay_agreement(messages: pd.DataFrame, scenario: synthetic.Scenario,
                     case_column: str = "case_id") -> dict[str, list[bool]]:
     """Per ticket style, one flag per truth case: does the counterpart's median
@@ -56,10 +64,7 @@ def delay_agreement(messages: pd.DataFrame, scenario: synthetic.Scenario,
     through the predicted case holding most of its messages, and misses when
     no predicted case stands for it.
     """
-    truth = scenario.truth.by_id()
-    frame = messages.assign(
-        truth_case=messages["message_id"].map(
-            lambda mid: truth[mid].case_id if mid in truth else None).astype(object))
+    frame = messages.assign(truth_case=truth_cases(messages, scenario))
     frame = frame.assign(case_id=frame[case_column])
     waits = metrics.waits(frame, as_of=AS_OF)
     medians = metrics.case_metrics(frame, waits).set_index("case_id")[
