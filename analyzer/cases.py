@@ -1076,6 +1076,19 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         roots = {groups.find(conversations[y].rows[0]) for y in taken}
         return lambda y: groups.find(conversations[y].rows[0]) in roots
 
+    def answered_since(y: int, since: pd.Timestamp, moment: pd.Timestamp) -> bool:
+        """Whether another conversation of ``y``'s case so far had the
+        counterpart's answer (a reply, a notification) between ``since`` and
+        ``moment``."""
+        for z in members.get(groups.find(conversations[y].rows[0]), ()):
+            steps = conversations[z].steps
+            for when, step in steps[bisect_right(steps, since, key=lambda s: s[0]):]:
+                if when >= moment:
+                    break
+                if z != y and step in ("theirs", "notification"):
+                    return True
+        return False
+
     for x, conv in enumerate(conversations):
         first = conv.rows[0]
         recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
@@ -1087,7 +1100,8 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             if conv.notice_kind == "portal_notification":
                 ranking = _notification_ranking(conv, conversations, recent,
                                                 notified[conv.counterpart],
-                                                claimed=claimed(conv, x))
+                                                claimed=claimed(conv, x),
+                                                answered=answered_since)
                 follows = ranking[0][1] if ranking else None
                 among = _guessed_among(ranking)
                 if follows is not None:
@@ -1330,6 +1344,10 @@ class _NoticeKey(NamedTuple):
     awaiting: bool
     unclaimed: bool
     evidence: _Evidence
+    #: No answer came in its case (an advisor's reply in another of its
+    #: conversations, a notification filed there) since its last activity:
+    #: a request is answered once.
+    unanswered: bool
     #: Within one level of evidence, in seconds: minus the delay of my reply
     #: (the sooner, the surer), or for a closure soon after, minus the
     #: conversation's last activity (a queue is worked oldest first).
@@ -1351,15 +1369,18 @@ def _guessed_among(ranking: Sequence[tuple[_NoticeKey, int]]) -> int:
     """How many conversations the first of ``ranking`` was chosen among by a
     tie-break alone: those as much awaiting an answer as it, with the same
     weak evidence (none, or a closure within days, which a helpdesk also
-    sends for what it never answered). 1 when my reply soon after said which
-    was answered, or when it was the only one waiting.
+    sends for what it never answered), answered since or not alike. 1 when
+    my reply soon after said which was answered, or when it was the only
+    one waiting.
 
     >>> t = pd.Timestamp("2024-03-01", tz="UTC")
-    >>> nothing = _NoticeKey(True, True, _Evidence.NONE, 0.0, t)
+    >>> nothing = _NoticeKey(True, True, _Evidence.NONE, True, 0.0, t)
     >>> _guessed_among([(nothing, 4), (nothing, 2),
     ...                 (nothing._replace(awaiting=False), 1)])
     2
-    >>> _guessed_among([(_NoticeKey(True, True, _Evidence.MY_QUICK_REPLY, -3600.0, t), 4),
+    >>> _guessed_among([(nothing, 4), (nothing._replace(unanswered=False), 2)])
+    1
+    >>> _guessed_among([(nothing._replace(evidence=_Evidence.MY_QUICK_REPLY), 4),
     ...                 (nothing, 2)])
     1
     """
@@ -1368,13 +1389,17 @@ def _guessed_among(ranking: Sequence[tuple[_NoticeKey, int]]) -> int:
     best = ranking[0][0]
     if best.evidence > _Evidence.CLOSED_SOON or not best.awaiting:
         return 1
-    return sum(1 for key, _ in ranking if key[:3] == best[:3])
+    # Awaiting, unclaimed, evidence and unanswered alike: only the
+    # preference or the last activity chose.
+    return sum(1 for key, _ in ranking if key[:4] == best[:4])
 
 
 def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversation],
                           recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
                           unnumbered: bool = False,
-                          claimed: Callable[[int], bool] = lambda y: False
+                          claimed: Callable[[int], bool] = lambda y: False,
+                          answered: Callable[[int, pd.Timestamp, pd.Timestamp], bool]
+                          = lambda y, since, moment: False
                           ) -> list[tuple[_NoticeKey, int]]:
     """Conversations a notice that names none may belong to, most likely
     first, among those with its counterpart active in the last
@@ -1391,7 +1416,11 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
     quiet longer was answered (a queue is worked oldest first). ``notified``
     are the times of that counterpart's portal notifications, in order. A conversation
     whose case another notification answers within :data:`CLAIM_WINDOW`
-    (``claimed``) comes after every other one still waiting.
+    (``claimed``) comes after every other one still waiting. Between equal
+    signs, one whose case was answered elsewhere since its last activity
+    (``answered(y, since, moment)``: by a notification filed there, an
+    advisor's reply in another of its conversations) comes after one
+    still unanswered.
     A closure reads the same, preferring a conversation still open.
     With ``unnumbered``, only conversations filed under no ticket number
     are candidates (the notice carries a number never seen before).
@@ -1428,7 +1457,7 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
                 # the one quiet longer was answered (queues go oldest first).
                 preference = -last.timestamp()
         ranking.append((_NoticeKey(waiting and not closed, not claimed(y), evidence,
-                                   preference, last), y))
+                                   not answered(y, last, conv.start), preference, last), y))
     ranking.sort(reverse=True)
     return ranking
 

@@ -463,6 +463,24 @@ def test_a_notification_i_answer_within_hours_is_no_guess(tmp_path: Path) -> Non
         "m1@x", "notice", {}]
 
 
+def test_a_later_notification_answers_the_request_no_answer_came_for(tmp_path: Path) -> None:
+    # A week after the notification filed with the latest request, another
+    # one naming none: that request has had an answer since, the older one
+    # has not, so the older one was answered, and that is no guess.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    files["7.a:2,S"] = message(
+        message_id="<m7@x>", sender=NOREPLY, to=ME,
+        subject="Nouveau message dans votre espace personnel",
+        date="Mon, 27 Nov 2023 09:00:00 +0100",
+        body="Bonjour,\n\nVous avez reçu un nouveau message dans votre espace personnel.\n")
+    messages, links = _build_with_links(tmp_path, files)
+    assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == [
+        "m3@x", "notice-guessed"]
+    assert links.loc["m7@x", ["from_message_id", "signal", "params"]].tolist() == [
+        "m1@x", "notice", {}]
+    assert messages.loc["m7@x", "case_id"] != messages.loc["m3@x", "case_id"]
+
+
 def test_a_closure_the_same_day_goes_with_the_request_the_notification_answered(
         tmp_path: Path) -> None:
     # A helpdesk closes what it has just answered: only another portal
