@@ -1132,7 +1132,8 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             # number is about some other request.
             conversations[unnumbered].own_numbers.update(conv.own_numbers)
         elif (conv.answer_like and conv.kind != "contractor" and not known_numbers[x]
-              and (answered := _by_waiting(conv, conversations, subjects, recent)) is not None):
+              and (answered := _by_waiting(conv, conversations, subjects, recent,
+                                           answered_since)) is not None):
             link(conversations[answered].rows[0], first, "answer")
         elif (reopened := _by_reopening(conv, conversations, closed, groups, members,
                                         rivals, x, deferred)) is not None:
@@ -1474,16 +1475,20 @@ def _is_reminder(body: str) -> bool:
 
 
 def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
-                subjects: Sequence[str], recent: Iterable[int]) -> int | None:
+                subjects: Sequence[str], recent: Iterable[int],
+                answered: Callable[[int, pd.Timestamp, pd.Timestamp], bool]
+                = lambda y, since, moment: False) -> int | None:
     """For a conversation the counterpart starts with a human message and no
     known ticket number (an advisor answering from the portal, "Votre
     demande"; a helpdesk answering an unacknowledged request under a new
     number): the conversation with that counterpart that was waiting for an
-    answer then — under the same subject, else without a ticket when the
-    answer brings one, else the closest in vocabulary, else the latest."""
+    answer then — under the same subject, else one whose case had no answer
+    elsewhere since (``answered(y, since, moment)``, as for
+    :func:`_notification_ranking`), else without a ticket when the answer
+    brings one, else the closest in vocabulary, else the latest."""
     if pd.isna(conv.start):
         return None
-    best: tuple[bool, bool, float, pd.Timestamp, int] | None = None
+    best: tuple[bool, bool, bool, float, pd.Timestamp, int] | None = None
     for y in recent:
         prev = conversations[y]
         last, waiting, closed = prev.state_at(conv.start)
@@ -1503,7 +1508,8 @@ def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
         same_subject = bool(conv.subject_key) and conv.subject_key == prev.subject_key
         # An answer that opens a ticket answers a request that had none yet.
         unticketed = bool(conv.numbers) and not prev.numbers
-        key = (same_subject, unticketed, round(_cosine(conv.vector, prev.vector), 2), last, y)
+        key = (same_subject, not answered(y, last, conv.start), unticketed,
+               round(_cosine(conv.vector, prev.vector), 2), last, y)
         if best is None or key > best:
             best = key
     return best[-1] if best else None

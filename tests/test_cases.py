@@ -481,6 +481,20 @@ def test_a_later_notification_answers_the_request_no_answer_came_for(tmp_path: P
     assert messages.loc["m7@x", "case_id"] != messages.loc["m3@x", "case_id"]
 
 
+def test_an_advisors_answer_goes_to_the_request_no_answer_came_for(tmp_path: Path) -> None:
+    # The same for an advisor writing "Votre demande" from the portal's
+    # tool, with no threading and no word of either request.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    files["7.a:2,S"] = message(
+        message_id="<m7@x>", sender="Claire Petit <claire.petit@francetravail.fr>", to=ME,
+        subject="Votre demande", date="Mon, 27 Nov 2023 09:00:00 +0100",
+        body="Bonjour Madame,\n\nC'est en ordre de notre côté.\n\nClaire Petit\n"
+             "Conseillère\n")
+    messages, links = _build_with_links(tmp_path, files)
+    assert links.loc["m7@x", ["from_message_id", "signal"]].tolist() == ["m1@x", "answer"]
+    assert messages.loc["m7@x", "case_id"] != messages.loc["m3@x", "case_id"]
+
+
 def test_a_closure_the_same_day_goes_with_the_request_the_notification_answered(
         tmp_path: Path) -> None:
     # A helpdesk closes what it has just answered: only another portal
