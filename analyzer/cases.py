@@ -1158,11 +1158,13 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         # Set aside because a later conversation continues the case while
         # this one looked still open; its closure, though, came as a notice
         # of its own, known only now. Closed before that rival started, it
-        # was the case's reopening after all (unless it joined another case).
+        # was the case's reopening after all, unless it joined an earlier
+        # case meanwhile (what joined it later, its answers and notices,
+        # does not count).
         conv = conversations[x]
         root = groups.find(conv.rows[0])
         others = [conversations[z] for z in members.get(root, ()) if z != x]
-        if any(not (m.notice_only or m.numbered_notice) for m in others):
+        if any(not pd.isna(m.start) and m.start < conv.start for m in others):
             continue
         ends = min((t for m in [conv, *others] for t in m.closures
                     if not pd.isna(t) and t >= conv.start), default=None)

@@ -135,6 +135,25 @@ def test_citing_the_old_number_links_the_new_ticket(tmp_path: Path) -> None:
     assert pd.isna(messages.loc["m4@x", "ticket_id"])
 
 
+def test_a_reopening_answered_then_closed_stays_with_its_case(tmp_path: Path) -> None:
+    # The reopening of 17/11 gets an advisor's answer and a closure notice
+    # under a number never seen; a week later I cite the first request's
+    # number. That later request continues the case, but only after the
+    # reopening was closed: the reopening was no other matter.
+    files = closed_ticket_then_new_request()
+    files["6.a:2,S"] = _msg(6, AGENCY, ME, "Votre demande", 20,
+                            "Bonjour,\n\nLe dossier est en cours d'examen.\n\nNadia Benali\n")
+    files["7.a:2,S"] = _msg(7, NOREPLY, ME, "Votre demande n° 2023-000222 a été clôturée", 21,
+                            CLOSED.replace("111", "222"))
+    files["8.a:2,S"] = _msg(8, ME, "contact@francetravail.fr", "Nouvelle question", 24,
+                            "Bonjour,\n\nSuite à ma demande n° 2023-000111, je n'ai "
+                            "toujours pas de réponse.\n\nJulie Moreau\n")
+    messages = _build(tmp_path, files)
+    case = messages.loc["m1@x", "case_id"]
+    assert messages.loc[[f"m{n}@x" for n in (1, 2, 3, 4, 6, 7, 8)], "case_id"].tolist() == [
+        case] * 7
+
+
 def test_contractor_alone_is_its_own_case_and_joins_when_pointing(tmp_path: Path) -> None:
     files = closed_ticket_then_new_request()
     files["5.a:2,S"] = _msg(5, "Cabinet Avenir <rdv@cabinet-avenir.fr>", ME,
