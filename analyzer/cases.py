@@ -1120,7 +1120,8 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         elif (conv.under_a_number and not known_numbers[x]
               and (unnumbered := _by_notification(
                   conv, conversations, recent, notified[conv.counterpart], unnumbered=True,
-                  claimed=claimed(conv, x) if portal[x] else lambda y: False)) is not None):
+                  claimed=claimed(conv, x) if portal[x] else lambda y: False,
+                  answered=answered_since)) is not None):
             if portal[x]:
                 notices_filed[conv.counterpart].append((conv.start, unnumbered))
             # A notice under a number never seen before (no acknowledgement
@@ -1349,7 +1350,7 @@ class _NoticeKey(NamedTuple):
     evidence: _Evidence
     #: No answer came in its case (an advisor's reply in another of its
     #: conversations, a notification filed there) since its last activity:
-    #: a request is answered once.
+    #: a request is answered once. Always true when ranking for a closure.
     unanswered: bool
     #: Within one level of evidence, in seconds: minus the delay of my reply
     #: (the sooner, the surer), or for a closure soon after, minus the
@@ -1361,10 +1362,13 @@ class _NoticeKey(NamedTuple):
 def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation],
                      recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
                      unnumbered: bool = False,
-                     claimed: Callable[[int], bool] = lambda y: False) -> int | None:
+                     claimed: Callable[[int], bool] = lambda y: False,
+                     answered: Callable[[int, pd.Timestamp, pd.Timestamp], bool]
+                     = lambda y, since, moment: False) -> int | None:
     """The conversation a notice that names none belongs to (the first of
     :func:`_notification_ranking`), if any."""
-    ranking = _notification_ranking(conv, conversations, recent, notified, unnumbered, claimed)
+    ranking = _notification_ranking(conv, conversations, recent, notified, unnumbered, claimed,
+                                    answered)
     return ranking[0][1] if ranking else None
 
 
@@ -1459,8 +1463,12 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
                 # not sooner for being the one answered; between two such,
                 # the one quiet longer was answered (queues go oldest first).
                 preference = -last.timestamp()
+        # A request is answered once, but closed once answered: whether its
+        # case was answered since tells against it for an answer, not for
+        # a closure.
+        unanswered = closure or not answered(y, last, conv.start)
         ranking.append((_NoticeKey(waiting and not closed, not claimed(y), evidence,
-                                   not answered(y, last, conv.start), preference, last), y))
+                                   unanswered, preference, last), y))
     ranking.sort(reverse=True)
     return ranking
 

@@ -500,6 +500,23 @@ def test_a_later_notification_answers_the_request_no_answer_came_for(tmp_path: P
     assert messages.loc["m7@x", "case_id"] != messages.loc["m3@x", "case_id"]
 
 
+def test_a_notice_under_a_new_number_goes_to_the_request_no_answer_came_for(
+        tmp_path: Path) -> None:
+    # The same for a notification under a number never seen before: it
+    # gives its number to the older request, still unanswered.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    files["7.a:2,S"] = message(
+        message_id="<m7@x>", sender=NOREPLY, to=ME,
+        subject="Nouveau message dans votre espace personnel",
+        date="Mon, 27 Nov 2023 09:00:00 +0100",
+        body="Bonjour,\n\nVous avez reçu un nouveau message dans votre espace personnel "
+             "concernant votre demande n° 2023-000555.\n")
+    messages, links = _build_with_links(tmp_path, files)
+    assert links.loc["m7@x", ["from_message_id", "signal", "params"]].tolist() == [
+        "m1@x", "new-number", {"number": "2023-000555"}]
+    assert messages.loc["m7@x", "ticket_id"] == "fr-reference:2023-000555"
+
+
 def test_an_advisors_answer_goes_to_the_request_no_answer_came_for(tmp_path: Path) -> None:
     # The same for an advisor writing "Votre demande" from the portal's
     # tool, with no threading and no word of either request.
