@@ -1070,7 +1070,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                 later = conversations[z]
                 target = _by_notification(later, conversations, _Recent(
                     conversations, list(earlier[conv.counterpart]), later.start),
-                    notified[conv.counterpart], unnumbered=True)
+                    notified[conv.counterpart], unnumbered=True, answered=answered_since)
             if target is not None:
                 taken.append(target)
         roots = {groups.find(conversations[y].rows[0]) for y in taken}
