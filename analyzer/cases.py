@@ -1076,6 +1076,12 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         roots = {groups.find(conversations[y].rows[0]) for y in taken}
         return lambda y: groups.find(conversations[y].rows[0]) in roots
 
+    def programme_last(y: int) -> pd.Timestamp | None:
+        """The last message so far of the case ``y`` belongs to."""
+        lasts = [last for z in members.get(groups.find(conversations[y].rows[0]), [y])
+                 if (last := conversations[z].last) is not None]
+        return max(lasts, default=None)
+
     def answered_since(y: int, since: pd.Timestamp, moment: pd.Timestamp) -> bool:
         """Whether another conversation of ``y``'s case so far had the
         counterpart's answer (a reply, a notification) between ``since`` and
@@ -1144,7 +1150,8 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         if conv.kind == "contractor" and not _starts_programme(feats.texts[first]) and not (
                 pointed is not None
                 and conversations[pointed[0]].counterpart == conv.counterpart) and (
-                followed := _by_contractor_follow_up(conv, conversations, recent)) is not None:
+                followed := _by_contractor_follow_up(conv, conversations, recent,
+                                                programme_last)) is not None:
             # A contractor's conversation that does not open a programme
             # carries on the one before, unless it names the programme it
             # continues (a reference, a forwarded message): with two
@@ -1538,13 +1545,18 @@ def _starts_programme(body: str) -> bool:
 
 
 def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conversation],
-                             recent: Iterable[int]) -> tuple[int, int] | None:
+                             recent: Iterable[int],
+                             programme_last: Callable[[int], pd.Timestamp | None] | None = None
+                             ) -> tuple[int, int] | None:
     """A contractor's programme runs over several conversations (the call
     centre, then a coach, then the sessions) without ticket closures: a new
     conversation with the same contractor that does not open a new programme
     follows the latest one, when that one was active recently. A programme
     goes from one conversation to the next: one still going on after the new
-    one starts is not the one it follows, if another has ended."""
+    one starts is not the one it follows, if another has ended.
+    ``programme_last(y)`` is the last message so far of the programme ``y``
+    belongs to (by default, of ``y`` alone): a programme still going on in
+    another of its conversations has not ended either."""
     if pd.isna(conv.start):
         return None
     best: tuple[bool, pd.Timestamp, int] | None = None
@@ -1553,7 +1565,8 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
         last, _, _ = prev.state_at(conv.start)
         if last is None or conv.start - last > CONTRACTOR_WINDOW:
             continue
-        ended = prev.last is None or prev.last <= conv.start
+        latest = prev.last if programme_last is None else programme_last(y)
+        ended = latest is None or latest <= conv.start
         if best is None or (ended, last) > best[:2]:
             best = (ended, last, y)
     if best is None:

@@ -275,6 +275,31 @@ def test_a_coach_follows_the_programme_whose_exchange_has_ended(
     assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == [follows, "follow-up"]
 
 
+def test_a_coach_does_not_follow_a_programme_going_on_elsewhere(tmp_path: Path) -> None:
+    # The later programme's call-centre exchange has ended, but the
+    # programme goes on: its coach wrote on 9 November, forwarding the
+    # call centre's message, and I answer her on 13 November. A coach who
+    # writes on 10 November, naming neither, follows the other programme.
+    files = _two_programmes_then_coach("")
+    files["6.a:2,S"] = message(
+        message_id="<m6@x>", sender="Léa Martin <l.martin@cabinet-avenir.fr>", to=ME,
+        subject="Votre accompagnement", date="Thu, 09 Nov 2023 15:00:00 +0100",
+        body="Bonjour,\n\nJe serai votre conseillère.\n\n"
+             "---------- Message transféré ----------\n"
+             f"De : {CALLCENTRE}\nDate : mercredi 8 novembre 2023 10:00\n"
+             "Objet : Accompagnement obligatoire\n\n"
+             f"{PROGRAMME_OPENING.replace('parcours', 'projet')}")
+    files["7.a:2,S"] = message(
+        message_id="<m7@x>", sender=ME, to="l.martin@cabinet-avenir.fr",
+        subject="Re: Votre accompagnement", date="Mon, 13 Nov 2023 09:00:00 +0100",
+        in_reply_to="<m6@x>", references="<m6@x>",
+        body="Bonjour,\n\nJe suis disponible jeudi.\n\nJulie Moreau\n")
+    messages, links = _build_with_links(tmp_path, files)
+    assert links.loc["m6@x", ["from_message_id", "signal"]].tolist() == ["m3@x", "forward"]
+    assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == ["m1@x", "follow-up"]
+    assert messages.loc["m5@x", "case_id"] != messages.loc["m3@x", "case_id"]
+
+
 def test_a_reply_quoting_its_own_opening_names_no_other_conversation(
         tmp_path: Path) -> None:
     # The call centre opens a second programme the very minute I answer the
