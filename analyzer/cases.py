@@ -1076,22 +1076,27 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         roots = {groups.find(conversations[y].rows[0]) for y in taken}
         return lambda y: groups.find(conversations[y].rows[0]) in roots
 
+    def case_so_far(y: int) -> list[int]:
+        """The conversations linked so far into the case ``y`` belongs to."""
+        return members.get(groups.find(conversations[y].rows[0]), [y])
+
     def programme_last(y: int) -> pd.Timestamp | None:
         """The last message so far of the case ``y`` belongs to."""
-        lasts = [last for z in members.get(groups.find(conversations[y].rows[0]), [y])
-                 if (last := conversations[z].last) is not None]
+        lasts = [last for z in case_so_far(y) if (last := conversations[z].last) is not None]
         return max(lasts, default=None)
 
     def answered_since(y: int, since: pd.Timestamp, moment: pd.Timestamp) -> bool:
         """Whether another conversation of ``y``'s case so far had the
         counterpart's answer (a reply, a notification) between ``since`` and
         ``moment``."""
-        for z in members.get(groups.find(conversations[y].rows[0]), ()):
+        for z in case_so_far(y):
+            if z == y:
+                continue
             steps = conversations[z].steps
             for when, step in steps[bisect_right(steps, since, key=lambda s: s[0]):]:
                 if when >= moment:
                     break
-                if z != y and step in ("theirs", "notification"):
+                if step in ("theirs", "notification"):
                     return True
         return False
 
@@ -1329,6 +1334,17 @@ def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
     return best[1], best[2] + QUOTE_WORDS - 1
 
 
+#: Whether the case of a conversation (first argument) had the counterpart's
+#: answer elsewhere between two moments: see ``answered_since`` in
+#: :func:`_link_conversations`.
+_AnsweredSince = Callable[[int, pd.Timestamp, pd.Timestamp], bool]
+
+
+def _never_answered(y: int, since: pd.Timestamp, moment: pd.Timestamp) -> bool:
+    """The :data:`_AnsweredSince` used when no case is known yet."""
+    return False
+
+
 class _Evidence(IntEnum):
     """What a conversation did after a portal notification, as a sign that
     the notification answered it; stronger signs rank higher."""
@@ -1370,8 +1386,7 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
                      recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
                      unnumbered: bool = False,
                      claimed: Callable[[int], bool] = lambda y: False,
-                     answered: Callable[[int, pd.Timestamp, pd.Timestamp], bool]
-                     = lambda y, since, moment: False) -> int | None:
+                     answered: _AnsweredSince = _never_answered) -> int | None:
     """The conversation a notice that names none belongs to (the first of
     :func:`_notification_ranking`), if any."""
     ranking = _notification_ranking(conv, conversations, recent, notified, unnumbered, claimed,
@@ -1412,8 +1427,7 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
                           recent: Iterable[int], notified: Sequence[pd.Timestamp] = (),
                           unnumbered: bool = False,
                           claimed: Callable[[int], bool] = lambda y: False,
-                          answered: Callable[[int, pd.Timestamp, pd.Timestamp], bool]
-                          = lambda y, since, moment: False
+                          answered: _AnsweredSince = _never_answered
                           ) -> list[tuple[_NoticeKey, int]]:
     """Conversations a notice that names none may belong to, most likely
     first, among those with its counterpart active in the last
@@ -1493,8 +1507,7 @@ def _is_reminder(body: str) -> bool:
 
 def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
                 subjects: Sequence[str], recent: Iterable[int],
-                answered: Callable[[int, pd.Timestamp, pd.Timestamp], bool]
-                = lambda y, since, moment: False) -> int | None:
+                answered: _AnsweredSince = _never_answered) -> int | None:
     """For a conversation the counterpart starts with a human message and no
     known ticket number (an advisor answering from the portal, "Votre
     demande"; a helpdesk answering an unacknowledged request under a new
