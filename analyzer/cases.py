@@ -1352,16 +1352,21 @@ class _Evidence(IntEnum):
     #: Answered by mail, chased by my reminder or notified again first: it
     #: was still unanswered, so this was not its answer.
     AGAINST = 0
-    #: Nothing that tells: no next step, one too late, or my reply after
-    #: another notification (which I may be answering).
+    #: Nothing that tells: no next step, one too late, or my reply more
+    #: than :data:`QUICK_REPLY` after it and after another notification
+    #: (which I may be answering).
     NONE = 1
     #: Closed within :data:`ANSWERED_CLOSURE`: a helpdesk also closes what
     #: it never answered, so a weak sign.
     CLOSED_SOON = 2
+    #: My reply within :data:`QUICK_REPLY`, after another notification as
+    #: well: one of the two answered it. Which one is left to the claim
+    #: rule, but the day's answer came there, a surer sign than a closure.
+    SHARED_REPLY = 3
     #: My reply within :data:`NEXT_REPLY_WINDOW`: I read the answer.
-    MY_REPLY = 3
+    MY_REPLY = 4
     #: My reply within :data:`QUICK_REPLY`.
-    MY_QUICK_REPLY = 4
+    MY_QUICK_REPLY = 5
 
 
 class _NoticeKey(NamedTuple):
@@ -1397,10 +1402,11 @@ def _by_notification(conv: _Conversation, conversations: Sequence[_Conversation]
 def _guessed_among(ranking: Sequence[tuple[_NoticeKey, int]]) -> int:
     """How many conversations the first of ``ranking`` was chosen among by a
     tie-break alone: those as much awaiting an answer as it, with the same
-    weak evidence (none, or a closure within days, which a helpdesk also
-    sends for what it never answered), answered since or not alike. 1 when
-    my reply soon after said which was answered, or when it was the only
-    one waiting.
+    weak evidence (none, a closure within days, which a helpdesk also
+    sends for what it never answered, or my reply after this notification
+    and another one), answered since or not alike. 1 when my reply soon
+    after this notification alone said which was answered, or when it was
+    the only one waiting.
 
     >>> t = pd.Timestamp("2024-03-01", tz="UTC")
     >>> nothing = _NoticeKey(True, True, _Evidence.NONE, True, 0.0, t)
@@ -1416,7 +1422,7 @@ def _guessed_among(ranking: Sequence[tuple[_NoticeKey, int]]) -> int:
     if not ranking:
         return 0
     best = ranking[0][0]
-    if best.evidence > _Evidence.CLOSED_SOON or not best.awaiting:
+    if best.evidence > _Evidence.SHARED_REPLY or not best.awaiting:
         return 1
     # Awaiting, unclaimed, evidence and unanswered alike: only the
     # preference or the last activity chose.
@@ -1435,11 +1441,12 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
 
     A portal notification is an answer given in the portal: it belongs to a
     conversation awaiting an answer, and what happened next in each tells
-    which. I wrote again in it soon after (having read the answer; unless
-    another notification came first, which I may be answering), or, a weaker
-    sign (a helpdesk also closes what it never answered), it was closed
-    within days; one first chased by my reminder was still unanswered, and
-    one answered by mail first was not the one. The sooner my reply, the
+    which. I wrote again in it soon after (having read the answer; when
+    another notification came first, which I may be answering, only a reply
+    within the day tells, and less), or, a weaker sign (a helpdesk also
+    closes what it never answered), it was closed within days; one first
+    chased by my reminder was still unanswered, and one answered by mail
+    first was not the one. The sooner my reply, the
     stronger the sign; between two conversations closed within days, the one
     quiet longer was answered (a queue is worked oldest first). ``notified``
     are the times of that counterpart's portal notifications, in order. A conversation
@@ -1471,13 +1478,16 @@ def _notification_ranking(conv: _Conversation, conversations: Sequence[_Conversa
             after = when - conv.start
             if step == "mine" and after <= NEXT_REPLY_WINDOW:
                 meanwhile = (bisect_left(notified, when) - bisect_right(notified, conv.start)) > 0
-                evidence = (_Evidence.NONE if meanwhile else _Evidence.MY_QUICK_REPLY
-                            if after <= QUICK_REPLY else _Evidence.MY_REPLY)
+                quick = after <= QUICK_REPLY
+                if meanwhile:
+                    evidence = _Evidence.SHARED_REPLY if quick else _Evidence.NONE
+                else:
+                    evidence = _Evidence.MY_QUICK_REPLY if quick else _Evidence.MY_REPLY
             elif step == "closure":
                 evidence = _Evidence.CLOSED_SOON if after <= ANSWERED_CLOSURE else _Evidence.NONE
             elif step != "mine":
                 evidence = _Evidence.AGAINST
-            if evidence >= _Evidence.MY_REPLY:
+            if evidence >= _Evidence.SHARED_REPLY:
                 preference = -after.total_seconds()
             elif evidence == _Evidence.CLOSED_SOON:
                 # A helpdesk closes an answered ticket hours or days later,

@@ -507,6 +507,36 @@ def test_a_notification_i_answer_within_hours_is_no_guess(tmp_path: Path) -> Non
         "m1@x", "notice", {}]
 
 
+def test_my_reply_the_day_of_two_notifications_tells_more_than_a_closure(
+        tmp_path: Path) -> None:
+    # Two notifications the same morning, my reply in the older request that
+    # afternoon, the other request closed two days later: one of the two
+    # answered the one I replied in, which is surer than a closure (sent
+    # also for what was never answered). The first goes there, and the
+    # second, that request being answered, to the other one.
+    files = _two_waiting_requests_then_notifications(numbered_too=False)
+    _acknowledge_both(files)
+    files["6.a:2,S"] = message(
+        message_id="<m6@x>", sender=NOREPLY, to=ME,
+        subject="Nouveau message dans votre espace personnel",
+        date="Mon, 20 Nov 2023 12:00:00 +0100",
+        body="Bonjour,\n\nVous avez reçu un nouveau message dans votre espace personnel.\n")
+    files["7.a:2,S"] = message(
+        message_id="<m7@x>", sender=ME, to="contact@francetravail.fr",
+        subject="RE: Attestation employeur", date="Mon, 20 Nov 2023 15:00:00 +0100",
+        in_reply_to="<m1@x>", references="<m1@x>",
+        body="Bonjour,\n\nMerci, je vous envoie l'attestation demain.\n\nJulie Moreau\n")
+    files["8.a:2,S"] = message(
+        message_id="<m8@x>", sender=NOREPLY, to=ME, date="Wed, 22 Nov 2023 11:00:00 +0100",
+        subject="Votre demande n° 2023-000222 a été clôturée", body=CLOSED.replace("111", "222"))
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m3@x", "case_id"]
+    assert links.loc["m5@x", ["from_message_id", "signal", "params"]].tolist() == [
+        "m1@x", "notice", {}]
+    assert links.loc["m6@x", ["from_message_id", "signal", "params"]].tolist() == [
+        "m3@x", "notice", {}]
+
+
 def test_a_later_notification_answers_the_request_no_answer_came_for(tmp_path: Path) -> None:
     # A week after the notification filed with the latest request, another
     # one naming none: that request has had an answer since, the older one
