@@ -27,6 +27,11 @@ signal                    meaning
                           has been silent, the closer), and no request
                           started while this one was open continues that
                           case explicitly or reads more like it
+``reopen-between``        a request of mine, opened and closed between a
+                          closure of the case and a later request that
+                          continues the case explicitly, reads like the
+                          case, however long the silence before it (the
+                          matter was still going on)
 ``acknowledgement``       an acknowledgement that opened a ticket arrived
                           just after a message that had none (systems that
                           send no reply headers)
@@ -1105,7 +1110,12 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
         recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
         if (pointed := explicit[x]) is not None:
             y, signal, params = pointed
+            between = _between(conv, conversations, earlier[conv.counterpart], y, groups,
+                               members)
             link(conversations[y].rows[0], first, signal, **params)
+            for z, score, days in between:
+                link(conversations[y].rows[0], conversations[z].rows[0], "reopen-between",
+                     days=days, similarity=round(score, 2))
         elif conv.notice_only:
             among = 1
             if conv.notice_kind == "portal_notification":
@@ -1747,9 +1757,12 @@ def _reopen_candidates(conv: _Conversation, conversations: Sequence[_Conversatio
 
 
 def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
-                  last_closure: pd.Timestamp) -> tuple[float, float, float] | None:
+                  last_closure: pd.Timestamp, silence: bool = True
+                  ) -> tuple[float, float, float] | None:
     """``(similarity, margin over the threshold, days since the closure)`` of
-    ``conv`` as a reopening of ``case``, or None below the threshold."""
+    ``conv`` as a reopening of ``case``, or None below the threshold. With
+    ``silence=False``, the silence since the case was last heard of does not
+    raise the threshold."""
     gap_days = max(0.0, (conv.start - last_closure).total_seconds() / 86400)
     # I react to what the case last told me: its closure, or a survey or a
     # rejection after it that reminds me the matter is unsolved. The
@@ -1758,7 +1771,7 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
                 default=last_closure)
     silent_days = max(0.0, (conv.start - max(heard, last_closure)).total_seconds() / 86400)
     theirs = set().union(*(m.specific for m in case))
-    penalty = REOPEN_PENALTY_PER_DAY * max(0.0, silent_days - REOPEN_GRACE_DAYS)
+    penalty = REOPEN_PENALTY_PER_DAY * max(0.0, silent_days - REOPEN_GRACE_DAYS) if silence else 0.0
     if penalty and conv.specific & theirs:
         # A request left unanswered is often pasted again as it was: one
         # that repeats a message of mine in the case, naming what it named,
@@ -1795,6 +1808,50 @@ def _reopen_score(conv: _Conversation, case: Sequence[_Conversation],
     if score < needed:
         return None
     return score, score - needed, gap_days
+
+
+def _between(conv: _Conversation, conversations: Sequence[_Conversation],
+             earlier: Iterable[int], y: int, groups: _Groups,
+             members: Mapping[int, list[int]]) -> list[tuple[int, float, int]]:
+    """Requests of mine, each a case of its own so far, opened after the
+    last closure of ``y``'s case and closed before ``conv`` starts, which
+    continues that case explicitly (cites its number, quotes it), and that
+    read like the case and ``conv`` together, however long the silence
+    before them: ``(conversation, similarity, days after the closure)``.
+
+    A citizen starts a new request once the previous one is closed, and
+    ``conv`` shows the matter was still going on: a request in between that
+    reads like it is one more step of it, not a matter given up. Alone,
+    after a long silence, such a request could not reopen the case.
+    ``earlier`` are the counterpart's earlier conversations, latest first.
+    """
+    if pd.isna(conv.start) or not conv.opened_by_me:
+        return []
+    root = groups.find(conversations[y].rows[0])
+    case = [conversations[z] for z in members.get(root, [y])]
+    closures = [t for m in case for t in m.closures if not pd.isna(t) and t < conv.start]
+    if not closures:
+        return []
+    last_closure = max(closures)
+    found: list[tuple[int, float, int]] = []
+    for z in earlier:
+        other = conversations[z]
+        if pd.isna(other.start):
+            continue
+        if other.start <= last_closure:
+            break
+        other_root = groups.find(other.rows[0])
+        if not other.opened_by_me or other_root == root:
+            continue
+        own = [conversations[w] for w in members.get(other_root, [z])]
+        ends = [t for m in own for t in m.closures if not pd.isna(t)]
+        if (not ends or max(ends) > conv.start
+                or any(pd.isna(m.start) or m.start < last_closure for m in own)):
+            continue
+        scored = _reopen_score(other, [*case, conv], last_closure, silence=False)
+        if scored is not None:
+            found.append((z, scored[0], int(scored[2])))
+    return found
 
 
 class _Rivals:

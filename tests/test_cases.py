@@ -1009,6 +1009,37 @@ def test_a_request_asked_again_word_for_word_reopens_after_any_silence(
             "new conversation 12 day(s) after the closure, same subject matter (similarity 0.89)"]
 
 
+@pytest.mark.parametrize(("subject", "ask", "joins"), [
+    ("Actualisation incomplète",
+     "Mon actualisation ne compte toujours pas mes heures de travail du mois.", True),
+    ("Attestation employeur",
+     "Je n'ai pas reçu l'attestation employeur de mon dernier contrat.", False),
+])
+def test_a_request_between_two_of_a_matter_is_part_of_it_after_any_silence(
+        tmp_path: Path, subject: str, ask: str, joins: bool) -> None:
+    # Closed on the 3rd; two weeks of silence, then a request closed on the
+    # 19th, which the silence keeps apart; on the 21st I take the first
+    # request up again by its number. The matter was going on all along:
+    # the request in between, if it reads like it, was one step of it.
+    files = {
+        **_closed_request(1, 1, "Heures non prises en compte", "Heures",
+                          "Mes heures de travail n'ont pas été prises en compte dans mon "
+                          "actualisation.", "2023-000111"),
+        **_closed_request(4, 17, subject, subject, ask, "2023-000222"),
+        "7.a:2,S": _msg(7, ME, "contact@francetravail.fr", "Suite à ma demande n° 2023-000111",
+                        21, "Bonjour,\n\nMa demande n° 2023-000111 a été clôturée sans "
+                        "réponse et mes heures manquent toujours.\n\nJulie Moreau\n"),
+    }
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m7@x", "case_id"] == messages.loc["m1@x", "case_id"]
+    assert (messages.loc["m4@x", "case_id"] == messages.loc["m1@x", "case_id"]) is joins
+    if joins:
+        assert links.loc["m4@x", ["from_message_id", "signal"]].tolist() == [
+            "m1@x", "reopen-between"]
+        assert links.loc["m4@x", "detail"].startswith(
+            "new conversation 14 day(s) after the closure, closed before a later request")
+
+
 def _request_with_portal_answer(n: int, day: int, subject: str, ask: str,
                                 number: str) -> dict[str, bytes]:
     """My request ``ask`` (message ``n``), acknowledged under ``number``, then
