@@ -470,6 +470,25 @@ def _acknowledge_both(files: dict[str, bytes]) -> None:
             body=f"Bonjour,\n\nNous avons bien reçu votre demande n° 2023-000{number}.\n")
 
 
+def _notification(n: int, when: str) -> bytes:
+    """A portal notification naming no request (message ``n``), sent ``when``."""
+    return message(message_id=f"<m{n}@x>", sender=NOREPLY, to=ME,
+                   subject="Nouveau message dans votre espace personnel",
+                   date=f"{when} +0100",
+                   body="Bonjour,\n\nVous avez reçu un nouveau message dans votre espace "
+                        "personnel.\n")
+
+
+def _my_reply_to_the_older_request() -> bytes:
+    """My reply (m7) in the older request of
+    :func:`_two_waiting_requests_then_notifications`, on 20/11 at 15:00."""
+    return message(
+        message_id="<m7@x>", sender=ME, to="contact@francetravail.fr",
+        subject="RE: Attestation employeur", date="Mon, 20 Nov 2023 15:00:00 +0100",
+        in_reply_to="<m1@x>", references="<m1@x>",
+        body="Bonjour,\n\nMerci, je vous envoie l'attestation demain.\n\nJulie Moreau\n")
+
+
 @pytest.mark.parametrize(("numbered_too", "answered", "signal", "params"), [
     (False, "m3@x", "notice-guessed", {"others": 1}),
     (True, "m1@x", "notice", {}),
@@ -496,11 +515,7 @@ def test_a_notification_i_answer_within_hours_is_no_guess(tmp_path: Path) -> Non
     # Two requests wait; hours after the notification I write again in the
     # older one, having read the answer: that one was answered.
     files = _two_waiting_requests_then_notifications(numbered_too=False)
-    files["7.a:2,S"] = message(
-        message_id="<m7@x>", sender=ME, to="contact@francetravail.fr",
-        subject="RE: Attestation employeur", date="Mon, 20 Nov 2023 15:00:00 +0100",
-        in_reply_to="<m1@x>", references="<m1@x>",
-        body="Bonjour,\n\nMerci, je vous envoie l'attestation demain.\n\nJulie Moreau\n")
+    files["7.a:2,S"] = _my_reply_to_the_older_request()
     messages, links = _build_with_links(tmp_path, files)
     assert messages.loc["m5@x", "case_id"] == messages.loc["m1@x", "case_id"]
     assert links.loc["m5@x", ["from_message_id", "signal", "params"]].tolist() == [
@@ -516,16 +531,8 @@ def test_my_reply_the_day_of_two_notifications_tells_more_than_a_closure(
     # second, that request being answered, to the other one.
     files = _two_waiting_requests_then_notifications(numbered_too=False)
     _acknowledge_both(files)
-    files["6.a:2,S"] = message(
-        message_id="<m6@x>", sender=NOREPLY, to=ME,
-        subject="Nouveau message dans votre espace personnel",
-        date="Mon, 20 Nov 2023 12:00:00 +0100",
-        body="Bonjour,\n\nVous avez reçu un nouveau message dans votre espace personnel.\n")
-    files["7.a:2,S"] = message(
-        message_id="<m7@x>", sender=ME, to="contact@francetravail.fr",
-        subject="RE: Attestation employeur", date="Mon, 20 Nov 2023 15:00:00 +0100",
-        in_reply_to="<m1@x>", references="<m1@x>",
-        body="Bonjour,\n\nMerci, je vous envoie l'attestation demain.\n\nJulie Moreau\n")
+    files["6.a:2,S"] = _notification(6, "Mon, 20 Nov 2023 12:00:00")
+    files["7.a:2,S"] = _my_reply_to_the_older_request()
     files["8.a:2,S"] = message(
         message_id="<m8@x>", sender=NOREPLY, to=ME, date="Wed, 22 Nov 2023 11:00:00 +0100",
         subject="Votre demande n° 2023-000222 a été clôturée", body=CLOSED.replace("111", "222"))
@@ -542,11 +549,7 @@ def test_a_later_notification_answers_the_request_no_answer_came_for(tmp_path: P
     # one naming none: that request has had an answer since, the older one
     # has not, so the older one was answered, and that is no guess.
     files = _two_waiting_requests_then_notifications(numbered_too=False)
-    files["7.a:2,S"] = message(
-        message_id="<m7@x>", sender=NOREPLY, to=ME,
-        subject="Nouveau message dans votre espace personnel",
-        date="Mon, 27 Nov 2023 09:00:00 +0100",
-        body="Bonjour,\n\nVous avez reçu un nouveau message dans votre espace personnel.\n")
+    files["7.a:2,S"] = _notification(7, "Mon, 27 Nov 2023 09:00:00")
     messages, links = _build_with_links(tmp_path, files)
     assert links.loc["m5@x", ["from_message_id", "signal"]].tolist() == [
         "m3@x", "notice-guessed"]
