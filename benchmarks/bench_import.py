@@ -14,7 +14,7 @@ process's own):
 Usage::
 
     python benchmarks/bench_import.py --messages 20000 [--format maildir|mbox]
-        [--worst-case] [--workdir /tmp/bench] [--skip-notmuch]
+        [--worst-case] [--sizes realistic|small] [--workdir /tmp/bench] [--skip-notmuch]
 
 It prints messages per second, ratios and peak memory (max RSS). Numbers
 depend on the machine; the README's performance section says which one.
@@ -85,15 +85,23 @@ def timed(name: str, argv: list[str], env: dict[str, str] | None = None,
     return Run(name, seconds, usage.ru_maxrss / 1024, text)
 
 
-def generate(out: Path, messages: int, fmt: str, worst: bool, seed: int) -> Path:
+def generate(out: Path, messages: int, fmt: str, worst: bool, seed: int, sizes: str) -> Path:
     argv = [sys.executable, str(ROOT / "benchmarks" / "generate_mailbox.py"), str(out),
-            "--messages", str(messages), "--format", fmt, "--seed", str(seed)]
+            "--messages", str(messages), "--format", fmt, "--seed", str(seed), "--sizes", sizes]
     if worst:
         argv.append("--worst-case")
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     if fmt == "mbox" and out.is_dir():
         return out / "mailbox.mbox"
     return out
+
+
+def _volume(mailbox: Path) -> int:
+    """Bytes of mail (the sidecar config and truth left out)."""
+    if mailbox.is_file():
+        return mailbox.stat().st_size
+    return sum(f.stat().st_size for f in mailbox.rglob("*")
+               if f.is_file() and f.parent.name in ("cur", "new"))
 
 
 def notmuch_new(mailbox: Path, work: Path) -> Run | None:
@@ -123,6 +131,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--format", choices=("maildir", "mbox"), default="maildir")
     parser.add_argument("--worst-case", action="store_true")
+    parser.add_argument("--sizes", choices=("realistic", "small"), default="realistic",
+                        help="message sizes (see generate_mailbox.py)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--skip-notmuch", action="store_true")
@@ -132,9 +142,12 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="analyzer-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    mailbox = generate(work / "mail", args.messages, args.format, args.worst_case, args.seed)
-    print(f"generated {args.messages} messages ({args.format}"
-          f"{', worst case' if args.worst_case else ''}) in {time.perf_counter() - started:.1f} s")
+    mailbox = generate(work / "mail", args.messages, args.format, args.worst_case, args.seed,
+                       args.sizes)
+    volume = _volume(mailbox)
+    print(f"generated {args.messages} messages ({args.format}, {args.sizes} sizes"
+          f"{', worst case' if args.worst_case else ''}) in {time.perf_counter() - started:.1f} s:"
+          f" {volume / 1e6:.0f} MB, {volume / max(1, args.messages) / 1e3:.1f} kB a message")
     # Beside an mbox file, the generator names the config after it.
     config = mailbox / "analyzer.toml" if mailbox.is_dir() else \
         mailbox.with_name(mailbox.name + ".analyzer.toml")
