@@ -23,7 +23,14 @@ from typing import Any, NamedTuple
 from analyzer import outlook
 from analyzer.config import Config
 from analyzer.errors import SourceError
-from analyzer.parse import LIMIT, ParsedBody, ParsedHeaders, parse_body, parse_headers
+from analyzer.parse import (
+    LIMIT,
+    ParsedBody,
+    ParsedHeaders,
+    parse_body,
+    parse_headers,
+    split_header_block,
+)
 from analyzer.parties import PartyClassifier
 from analyzer.sources import (
     ListedDirectory,
@@ -34,7 +41,9 @@ from analyzer.sources import (
     Unit,
     mbox_fingerprint,
     read_unit,
+    read_unit_head,
     split_mbox,
+    unit_size,
     walk,
 )
 from analyzer.store import (
@@ -47,6 +56,8 @@ from analyzer.store import (
 )
 
 BATCH = 256
+# What is read of a message first; its headers almost always end within it.
+HEAD_BYTES = 64 * 1024
 POOL_THRESHOLD = 400  # below this, starting worker processes costs more than it saves
 
 ProgressCallback = Callable[[int, int], None]
@@ -143,20 +154,35 @@ def _broken_reason(headers: ParsedHeaders) -> str | None:
     return None
 
 
+def _kept(headers: ParsedHeaders, classifier: PartyClassifier) -> bool:
+    """Whether a message's raw bytes and full parse are stored: mail with a
+    counterpart, and any message with a problem (kept to be reported)."""
+    return (classifier.involves_counterpart(headers.from_addr, headers.recipients())
+            or _broken_reason(headers) is not None or bool(headers.problems))
+
+
 def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
     classifier = _worker_classifier
     assert classifier is not None
     out: list[_Outcome | Skipped] = []
     for unit in units:
         try:
-            raw = read_unit(unit)
+            raw, whole = read_unit_head(unit, HEAD_BYTES)
+            headers = parse_headers(raw, unit.delivered_hint)
+            if not whole and (_kept(headers, classifier) or headers.synthetic_id
+                              or split_header_block(raw)[1] >= len(raw)):
+                # Kept whole, or named by a digest of its body, or with
+                # headers longer than the head: read it all and parse again.
+                raw, whole = read_unit(unit), True
+                headers = parse_headers(raw, unit.delivered_hint)
+            if not whole:
+                headers.size = unit_size(unit)
         except OSError:
             out.append(Skipped(unit.path, "unreadable"))
             continue
-        headers = parse_headers(raw, unit.delivered_hint)
         relevant = classifier.involves_counterpart(headers.from_addr, headers.recipients())
         broken = _broken_reason(headers)
-        keep = relevant or broken is not None or bool(headers.problems)
+        keep = _kept(headers, classifier)
         body = parse_body(raw) if keep else None
         unparsable = body is not None and any(d.startswith("unparsable") for d in body.defects)
         if unparsable and broken is None and body is not None:

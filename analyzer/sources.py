@@ -420,6 +420,55 @@ def read_unit(unit: Unit) -> bytes:
     return data
 
 
+def read_unit_head(unit: Unit, limit: int) -> tuple[bytes, bool]:
+    """At most the first ``limit`` bytes of a unit, and whether that is the
+    whole message as :func:`read_unit` gives it.
+
+    Mail that involves no counterpart is only read for its headers: a
+    newsletter's HTML or a photo attachment need not be read at all.
+    Outlook items are converted whole.
+    """
+    if unit.kind in ("msg", "pst"):
+        return read_unit(unit), True
+    want = limit + len(BOM) + 1
+    if unit.length >= 0:
+        want = min(want, unit.length)
+    with open(unit.path, "rb") as fh:
+        fh.seek(unit.offset)
+        data = fh.read(want)
+    # Whole when the range was read to its end (an mbox unit) or to the end
+    # of the file.
+    whole = len(data) == unit.length if unit.length >= 0 else len(data) < want
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    if not whole:
+        return data[:limit], False
+    if unit.kind == "mbox":
+        data = data.rstrip(b"\r\n") + b"\n"
+    return data, True
+
+
+def unit_size(unit: Unit) -> int:
+    """The size of the message :func:`read_unit` gives, without reading it
+    (an mbox unit's last bytes are read for the line ends it drops)."""
+    if unit.kind in ("msg", "pst"):
+        return len(read_unit(unit))
+    with open(unit.path, "rb") as fh:
+        fh.seek(unit.offset)
+        bom = len(BOM) if fh.read(len(BOM)) == BOM else 0
+        if unit.length < 0:
+            return os.fstat(fh.fileno()).st_size - unit.offset - bom
+        if unit.kind != "mbox":
+            return unit.length - bom
+        tail_start = max(unit.offset + bom, unit.offset + unit.length - 4096)
+        fh.seek(tail_start)
+        tail = fh.read(unit.offset + unit.length - tail_start)
+        kept = len(tail.rstrip(b"\r\n"))
+    if kept == 0:  # line ends all the way through the tail: count them all
+        return len(read_unit(unit))
+    return tail_start - unit.offset - bom + kept + 1
+
+
 def mbox_fingerprint(path: str, upto: int) -> str:
     """A cheap identity of an mbox's first ``upto`` bytes: its first and last 4 KiB.
 

@@ -284,20 +284,20 @@ def test_directory_with_an_unreadable_file_is_listed_again(
     cur = tmp_path / "mail" / "cur"
     an_hour_ago = time.time() - 3600
     os.utime(cur, (an_hour_ago, an_hour_ago))
-    real_read = importer.read_unit
+    real_read = importer.read_unit_head
 
-    def failing_read(unit: Unit) -> bytes:
+    def failing_read(unit: Unit, limit: int) -> tuple[bytes, bool]:
         # Root reads any file whatever its mode: fail this one read instead.
         if unit.path.endswith("2.x:2,S"):
             raise PermissionError(13, "Permission denied")
-        return real_read(unit)
+        return real_read(unit, limit)
 
     with Store.open(tmp_path / "s.sqlite") as store:
-        monkeypatch.setattr(importer, "read_unit", failing_read)
+        monkeypatch.setattr(importer, "read_unit_head", failing_read)
         first = import_paths(store, [tmp_path / "mail"], CONFIG, workers=1)
         assert (first.new, first.skipped) == (1, [(str(cur / "2.x:2,S"), "unreadable")])
         assert store.source_state(str(cur)) is None
-        monkeypatch.setattr(importer, "read_unit", real_read)
+        monkeypatch.setattr(importer, "read_unit_head", real_read)
         second = import_paths(store, [tmp_path / "mail"], CONFIG, workers=1)
         assert (second.new, second.unchanged, second.skipped) == (1, 1, [])
         assert store.source_state(str(cur)).size == 2

@@ -98,6 +98,40 @@ def test_header_fields_unfolds_and_counts_junk() -> None:
     assert header_fields(block) == ([("subject", "one two"), ("x-a", "1")], 1)
 
 
+@pytest.mark.parametrize(("block", "expected"), [
+    (b" folded under nothing\nA: 1", ([("a", "1")], 0)),
+    (b"not a header\n folded under it\nA: 1", ([("a", "1")], 1)),
+    (b"A: 1\r\n two\r\nB:2\r\n", ([("a", "1 two"), ("b", "2")], 0)),
+    (b"A:\n \n\tx", ([("a", "x")], 0)),
+    (b"\r\n x\nA: 1", ([("a", "1")], 0)),
+    (b"A: 1\nB 2\nC : 3", ([("a", "1"), ("c", "3")], 1)),
+])
+def test_header_fields_edge_cases(block: bytes, expected: tuple[list[tuple[str, str]], int]
+                                  ) -> None:
+    assert header_fields(block) == expected
+
+
+def test_a_message_with_only_unread_fields_still_has_headers() -> None:
+    h = parse_headers(b"X-Campaign: 12\nARC-Seal: i=1; cv=none\n\nbody")
+    assert (h.has_headers, h.problems) == (True, ["no Message-ID"])
+
+
+def test_trace_headers_of_received_mail_are_passed_over_but_the_first_received_read() -> None:
+    raw = message(extra=(
+        "Received: from relay2.exemple.fr by mx.exemple-perso.fr;\n"
+        " Wed, 19 Feb 2020 10:15:02 +0100\n"
+        "ARC-Seal: i=1; a=rsa-sha256; cv=none;\n b=AAAA\n"
+        "Received: from relay1.exemple.fr by relay2.exemple.fr;\n"
+        " Wed, 19 Feb 2020 10:14:58 +0100\n"
+        "DKIM-Signature: v=1; d=exemple.fr;\n\tb=BBBB\n"
+        "Precedence: bulk\nPrecedence: list"))
+    h = parse_headers(raw)
+    assert h.delivered_utc == "2020-02-19T09:15:02Z"
+    assert h.auto_headers["precedence"] == "bulk\nlist"
+    assert "arc-seal" not in h.auto_headers and "dkim-signature" not in h.auto_headers
+    assert h.problems == []
+
+
 def test_split_header_block_crlf() -> None:
     assert split_header_block(b"A: 1\r\n\r\nbody") == (b"A: 1", 8)
 
@@ -218,6 +252,21 @@ _ALTERNATIVE = (b'Content-Type: multipart/alternative; boundary="B"\n\n'
 def test_simple_text_takes_plain_mail_and_leaves_the_rest(
         body: bytes, expected: tuple[list[str], list[str]] | None) -> None:
     assert simple_text(_HEAD + body) == expected
+
+
+@pytest.mark.parametrize(("content_types", "text_only"), [
+    ([], True),
+    (["text/plain"], True),
+    (["multipart/alternative", "text/plain", "TEXT/HTML"], True),
+    (["multipart/mixed", "text/plain", "application/pdf"], False),
+    (["multipart/mixed", "text/plain", "message/rfc822"], False),
+])
+def test_mime_scan_tells_whether_every_part_is_text(content_types: list[str],
+                                                    text_only: bool) -> None:
+    # parse_body hands a message with any other part straight to mail-parser.
+    raw = b"Subject: x\n" + b"".join(f"Content-Type: {t}\n\n--b\n".encode()
+                                    for t in content_types)
+    assert parse.mime_shape(raw).text_only is text_only
 
 
 def test_plain_mail_body_has_no_attachment_and_no_defect() -> None:

@@ -30,7 +30,7 @@ from analyzer.parse import (
     sanitize_filename,
     split_header_block,
 )
-from analyzer.sources import read_unit, split_mbox
+from analyzer.sources import Unit, read_unit, read_unit_head, split_mbox, unit_size
 from analyzer.threader import ThreadInput, build_threads, thread_messages
 from analyzer.tickets import detect_tickets, primary_ticket, ticket_state
 
@@ -293,3 +293,37 @@ def test_attachment_names_are_safe(name: str) -> None:
     assert not safe.startswith(".")
     assert all(c.isprintable() for c in safe)
     assert sanitize_filename(safe) == safe[:150].strip(" .") or safe == "attachment"
+
+
+@settings(max_examples=150, deadline=timedelta(seconds=2),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(MESSAGE, min_size=1, max_size=4), st.booleans(), st.booleans(),
+       st.integers(1, 400), st.sampled_from([b"", b"\n", b"\n\n\r\n"]))
+def test_a_head_read_is_the_start_of_the_whole_read(tmp_path: Path, msgs: list[bytes],
+                                                    bom: bool, crlf: bool, limit: int,
+                                                    trailer: bytes) -> None:
+    # The importer reads the first bytes of a message, and the rest only for
+    # the mail it keeps: the head must be what read_unit begins with (an mbox
+    # message's final line ends, which read_unit folds, aside), "whole" when
+    # it is all of it, and the size the one read_unit gives.
+    separator = b"From MAILER-DAEMON Mon Jan  1 10:00:00 2024\n"
+    lead = b"\xef\xbb\xbf" if bom else b""
+    content = lead + b"".join(separator + m + trailer for m in msgs)
+    single = lead + msgs[0] + trailer
+    if crlf:
+        content, single = content.replace(b"\n", b"\r\n"), single.replace(b"\n", b"\r\n")
+    (tmp_path / "box.mbox").write_bytes(content)
+    (tmp_path / "one.eml").write_bytes(single)
+    units = [*split_mbox(str(tmp_path / "box.mbox"), "box"),
+             Unit("file", str(tmp_path), str(tmp_path / "one.eml"), "file:one", "one")]
+    for unit in units:
+        full = read_unit(unit)
+        head, whole = read_unit_head(unit, limit)
+        if whole:
+            assert head == full
+        elif len(full) > limit:
+            assert head == full[:limit]
+        else:
+            assert (len(head), head.rstrip(b"\r\n") + b"\n") == (limit, full)
+        assert whole or len(full) + 2 * len(trailer) + 3 > limit
+        assert unit_size(unit) == len(full)
