@@ -9,7 +9,9 @@ the file is marked as ours with ``PRAGMA application_id``):
 ``bodies``
     the raw bytes, every header and the body text of the messages the analysis
     reads closely: those exchanged with a counterpart, and broken ones (kept so
-    nothing is lost). Unrelated personal mail is not copied.
+    nothing is lost). Unrelated personal mail is not copied. The raw bytes
+    come last in each row (schema 5): SQLite reads a row's columns in order,
+    so the texts every analysis reads are not behind a megabyte attachment.
 ``locations``
     every place a message was seen (file, mbox offset, folder, IMAP uid), so a
     message that becomes relevant after a config change can be read again.
@@ -51,7 +53,7 @@ from typing import Any
 from analyzer.errors import StoreError
 from analyzer.parse import STORED_TIME, ParsedBody, ParsedHeaders
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x414E4C5A  # "ANLZ"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -179,6 +181,24 @@ CREATE TABLE IF NOT EXISTS built_links (
     detail TEXT NOT NULL
 );
 """,
+    5: """
+CREATE TABLE bodies_raw_last (
+    message_rowid INTEGER PRIMARY KEY REFERENCES messages(id),
+    headers_json TEXT NOT NULL DEFAULT '{}',
+    body_text TEXT NOT NULL DEFAULT '',
+    attachments_json TEXT NOT NULL DEFAULT '[]',
+    defects_json TEXT NOT NULL DEFAULT '[]',
+    raw BLOB NOT NULL
+);
+INSERT INTO bodies_raw_last (message_rowid, headers_json, body_text, attachments_json,
+                             defects_json, raw)
+SELECT message_rowid, headers_json, body_text, attachments_json, defects_json, raw FROM bodies;
+DROP TABLE bodies;
+ALTER TABLE bodies_raw_last RENAME TO bodies;
+""" + "".join(
+        f"CREATE TRIGGER IF NOT EXISTS bodies_{_EVENT_NAMES[event]} AFTER {event} ON bodies\n"
+        "BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;\n"
+        for table, event in _GENERATION_EVENTS if table == "bodies"),
 }
 
 
@@ -654,10 +674,10 @@ def _dumps(value: Any) -> str:
 def _insert_body(conn: sqlite3.Connection, rowid: int | None, raw: bytes,
                  body: ParsedBody | None) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO bodies VALUES (?,?,?,?,?,?)",
-        (rowid, raw,
-         _dumps(body.headers if body else {}), body.text if body else "",
-         _dumps(body.attachments if body else []), _dumps(body.defects if body else [])),
+        "INSERT OR IGNORE INTO bodies (message_rowid, headers_json, body_text, "
+        "attachments_json, defects_json, raw) VALUES (?,?,?,?,?,?)",
+        (rowid, _dumps(body.headers if body else {}), body.text if body else "",
+         _dumps(body.attachments if body else []), _dumps(body.defects if body else []), raw),
     )
 
 

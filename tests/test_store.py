@@ -74,6 +74,36 @@ def test_version_1_store_is_migrated(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_version_4_store_keeps_its_bodies_with_the_raw_bytes_last(tmp_path: Path) -> None:
+    from analyzer.store import _MIGRATIONS, _statements
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for step in range(1, 5):
+        for statement in _statements(_MIGRATIONS[step]):
+            conn.execute(statement)
+    conn.execute("INSERT INTO messages (message_id, first_seen) VALUES ('a@x', 'now')")
+    conn.execute("INSERT INTO bodies VALUES (1, x'52415721', '{\"subject\": \"s\"}', 'text', "
+                 "'[]', '[\"d\"]')")
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=4")
+    conn.commit()
+    generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+    conn.close()
+    with Store.open(path) as store:
+        columns = [r[1] for r in store.conn.execute("PRAGMA table_info(bodies)")]
+        assert columns == ["message_rowid", "headers_json", "body_text", "attachments_json",
+                           "defects_json", "raw"]
+        assert store.raw_message("a@x") == b"RAW!"
+        assert [tuple(r) for r in store.body_rows()] == [
+            ("a@x", '{"subject": "s"}', "text", "[]", '["d"]')]
+        # Moving columns changes nothing a case build reads: a saved build stays valid.
+        assert store.generation() == int(generation)
+        store.add_records([_record("b", message(message_id="<b@x>"), keep_raw=True)])
+        assert store.generation() == int(generation) + 2
+        assert store.check_integrity() == "ok"
+
+
 def test_every_change_to_what_cases_are_built_from_moves_the_generation(
         tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
