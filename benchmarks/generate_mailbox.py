@@ -16,7 +16,7 @@ from each message's own Message-ID so the scenario and its truth are unchanged:
   banks' notices as styled table layouts (median about 30 kB), personal
   mail as the short HTML copy webmail clients add;
 - attachments (the same 5% of messages) of the sizes of scanned documents,
-  PDFs and photos: log-normal, median 120 kB, about 4% above 1 MB.
+  PDFs and photos: log-normal, median 120 kB, about 2% above 1 MB.
 
 The mean comes to about 30 kB a message, within published figures for
 today's mailboxes (10 kB in an office inbox to 50-60 kB with Office
