@@ -154,11 +154,12 @@ def _broken_reason(headers: ParsedHeaders) -> str | None:
     return None
 
 
-def _kept(headers: ParsedHeaders, classifier: PartyClassifier) -> bool:
-    """Whether a message's raw bytes and full parse are stored: mail with a
-    counterpart, and any message with a problem (kept to be reported)."""
-    return (classifier.involves_counterpart(headers.from_addr, headers.recipients())
-            or _broken_reason(headers) is not None or bool(headers.problems))
+def _verdict(headers: ParsedHeaders, classifier: PartyClassifier) -> tuple[bool, bool]:
+    """Whether a message involves a counterpart, and whether its raw bytes
+    and full parse are stored: mail with a counterpart, and any message with
+    a problem (kept to be reported)."""
+    relevant = classifier.involves_counterpart(headers.from_addr, headers.recipients())
+    return relevant, relevant or _broken_reason(headers) is not None or bool(headers.problems)
 
 
 def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
@@ -169,20 +170,20 @@ def _process(units: Sequence[Unit]) -> list[_Outcome | Skipped]:
         try:
             raw, whole = read_unit_head(unit, HEAD_BYTES)
             headers = parse_headers(raw, unit.delivered_hint)
-            if not whole and (_kept(headers, classifier) or headers.synthetic_id
+            relevant, keep = _verdict(headers, classifier)
+            if not whole and (keep or headers.synthetic_id
                               or split_header_block(raw)[1] >= len(raw)):
                 # Kept whole, or named by a digest of its body, or with
                 # headers longer than the head: read it all and parse again.
                 raw, whole = read_unit(unit), True
                 headers = parse_headers(raw, unit.delivered_hint)
+                relevant, keep = _verdict(headers, classifier)
             if not whole:
                 headers.size = unit_size(unit)
         except OSError:
             out.append(Skipped(unit.path, "unreadable"))
             continue
-        relevant = classifier.involves_counterpart(headers.from_addr, headers.recipients())
         broken = _broken_reason(headers)
-        keep = _kept(headers, classifier)
         body = parse_body(raw) if keep else None
         unparsable = body is not None and any(d.startswith("unparsable") for d in body.defects)
         if unparsable and broken is None and body is not None:
