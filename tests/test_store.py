@@ -104,6 +104,14 @@ def test_version_4_store_keeps_its_bodies_with_the_raw_bytes_last(tmp_path: Path
         assert store.check_integrity() == "ok"
 
 
+def test_a_writing_run_has_a_larger_page_cache_then_gives_it_back(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        default = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+        with store.writing():
+            assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -65536
+        assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == default == -2000
+
+
 def test_every_change_to_what_cases_are_built_from_moves_the_generation(
         tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
