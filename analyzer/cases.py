@@ -75,6 +75,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
+from itertools import chain
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -1268,28 +1269,29 @@ def _by_quote(conv: _Conversation, conversations: Sequence[_Conversation],
     earlier message written in the later one ("mon message du 15/02/2022",
     "Le 15/02/2022 à 11:27, … a écrit") settles ties between look-alikes.
     """
-    shared: Counter[tuple[int, int]] = Counter()
-    for shingle in conv.quoted:
-        for key in index.get(shingle, ()):
-            shared[key] += 1
+    # Counted in one pass of Counter's C loop: a stock sentence's shingle is
+    # in the index once per earlier message holding it, thousands of times
+    # in a large mailbox.
+    shared: Counter[tuple[int, int]] = Counter(
+        chain.from_iterable(index.get(shingle, ()) for shingle in conv.quoted))
     repasted: Counter[tuple[int, int]] = Counter()
     # A re-paste re-explains the matter to a new request of mine; in a
     # conversation the counterpart opened, my text answers them (and stock
     # answers look alike), so only what I quote counts there.
     if conv.opened_by_me and len(conv.mine) >= REPASTE_MIN_SHINGLES:
-        for shingle in conv.mine:
-            for key in index.get(shingle, ()):
-                repasted[key] += 1
+        repasted = Counter(
+            chain.from_iterable(index.get(shingle, ()) for shingle in conv.mine))
     best: tuple[float, int, int, int] | None = None
-    for (y, i), count in (shared + repasted).items():
+    for (y, i), count in (shared + repasted if repasted else shared).items():
         if y >= x:
             continue
-        own = conversations[y].by_message[i]
         quoted_enough = shared[(y, i)] >= QUOTE_MIN_SHINGLES
         pasted_enough = (repasted[(y, i)] >= REPASTE_MIN_SHINGLES
                          and party[i] == "me")
-        coverage = count / max(1, len(own))
-        if not (quoted_enough or pasted_enough) or coverage < QUOTE_MIN_COVERAGE:
+        if not (quoted_enough or pasted_enough):
+            continue
+        coverage = count / max(1, len(conversations[y].by_message[i]))
+        if coverage < QUOTE_MIN_COVERAGE:
             continue
         when = sent[i]
         dated = not pd.isna(when) and when.tz_convert(timezone).strftime("%d/%m/%Y") in conv.dates
