@@ -1581,7 +1581,7 @@ def _starts_programme(body: str) -> bool:
 
 def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conversation],
                              recent: Iterable[int],
-                             programme_last: Callable[[int], pd.Timestamp | None] | None = None
+                             programme_last: Callable[[int], pd.Timestamp | None]
                              ) -> tuple[int, int] | None:
     """A contractor's programme runs over several conversations (the call
     centre, then a coach, then the sessions) without ticket closures: a new
@@ -1590,8 +1590,8 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
     goes from one conversation to the next: one still going on after the new
     one starts is not the one it follows, if another has ended.
     ``programme_last(y)`` is the last message so far of the programme ``y``
-    belongs to (by default, of ``y`` alone): a programme still going on in
-    another of its conversations has not ended either."""
+    belongs to: a programme still going on in another of its conversations
+    has not ended either."""
     if pd.isna(conv.start):
         return None
     best: tuple[bool, pd.Timestamp, int] | None = None
@@ -1600,7 +1600,7 @@ def _by_contractor_follow_up(conv: _Conversation, conversations: Sequence[_Conve
         last, _, _ = prev.state_at(conv.start)
         if last is None or conv.start - last > CONTRACTOR_WINDOW:
             continue
-        latest = prev.last if programme_last is None else programme_last(y)
+        latest = programme_last(y)
         ended = latest is None or latest <= conv.start
         if best is None or (ended, last) > best[:2]:
             best = (ended, last, y)
