@@ -598,15 +598,15 @@ def mime_shape(raw: bytes, max_parts: int = MAX_MIME_PARTS,
         delim = found.group("delim")
         if delim is None:
             kind = found.group("type").lower()
-            if kind not in _TEXT_TYPES and not kind.startswith(b"multipart/"):
-                text_only = False
             if kind.startswith(b"multipart/"):
                 named = _BOUNDARY.search(found.group("params"))
                 if named:
                     depth += 1
                     open_boundaries.append((named.group(1) or named.group(2) or b"", depth))
-            elif kind in _ENCLOSING:
-                depth += 1
+            else:
+                text_only = text_only and kind in _TEXT_TYPES
+                if kind in _ENCLOSING:
+                    depth += 1
         else:
             token = delim.rstrip()
             # The list holds at most max_depth + 1 entries (the scan stops
