@@ -127,6 +127,19 @@ _GENERATION_EVENTS = (
 )
 _EVENT_NAMES = {"INSERT": "added", "UPDATE": "changed", "DELETE": "removed"}
 
+
+def _generation_triggers(only: str | None = None) -> str:
+    """The triggers that move ``meta.generation`` (of table ``only``, or all).
+
+    >>> print(_generation_triggers("corrections").splitlines()[0])
+    CREATE TRIGGER IF NOT EXISTS corrections_added AFTER INSERT ON corrections
+    """
+    return "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{_EVENT_NAMES[event]} AFTER {event} ON {table}\n"
+        "BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;\n"
+        for table, event in _GENERATION_EVENTS if only in (None, table))
+
+
 # Each entry upgrades a store from the version before it; a store is never
 # read under a schema it was not migrated to.
 _MIGRATIONS: dict[int, str] = {
@@ -156,10 +169,7 @@ CREATE TABLE IF NOT EXISTS imap_state (
 """,
     4: """
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
-""" + "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_{_EVENT_NAMES[event]} AFTER {event} ON {table}\n"
-        "BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;\n"
-        for table, event in _GENERATION_EVENTS) + """
+""" + _generation_triggers() + """
 CREATE TABLE IF NOT EXISTS built_messages (
     row INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL,
@@ -196,10 +206,7 @@ INSERT INTO bodies_raw_last (message_rowid, headers_json, body_text, attachments
 SELECT message_rowid, headers_json, body_text, attachments_json, defects_json, raw FROM bodies;
 DROP TABLE bodies;
 ALTER TABLE bodies_raw_last RENAME TO bodies;
-""" + "".join(
-        f"CREATE TRIGGER IF NOT EXISTS bodies_{_EVENT_NAMES[event]} AFTER {event} ON bodies\n"
-        "BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;\n"
-        for table, event in _GENERATION_EVENTS if table == "bodies"),
+""" + _generation_triggers("bodies"),
 }
 
 
