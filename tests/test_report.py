@@ -141,6 +141,41 @@ def test_a_case_with_a_guessed_notification_asks_to_check_it() -> None:
         "and --join correct it.")]
 
 
+def test_interleaved_cases_keep_their_own_messages_waits_and_deadlines() -> None:
+    # Two cases whose messages alternate in time, listed out of order, and
+    # a message in no case: each line is made of its own case's rows only.
+    m = message_frame([
+        {"message_id": "b2", "case_id": "C-b", "party": "agency", "counterpart": "FT",
+         "subject": "RE : Trop-perçu", "sent_at": "2024-03-08T09:00Z",
+         "body_text": "Merci de répondre sous 48h."},
+        {"message_id": "a1", "case_id": "C-a", "party": "me", "counterpart": "FT",
+         "subject": "Attestation", "sent_at": "2024-03-04T09:00Z"},
+        {"message_id": "x", "party": "other", "subject": "Covoiturage",
+         "sent_at": "2024-03-05T09:00Z"},
+        {"message_id": "b1", "case_id": "C-b", "party": "me", "counterpart": "FT",
+         "subject": "Trop-perçu", "sent_at": "2024-03-05T10:00Z"},
+        {"message_id": "a2", "case_id": "C-a", "party": "agency", "counterpart": "FT",
+         "subject": "RE : Attestation", "sent_at": "2024-03-06T09:00Z"},
+        {"message_id": "b3", "case_id": "C-b", "party": "me", "counterpart": "FT",
+         "subject": "RE : Trop-perçu", "sent_at": "2024-03-09T09:00Z"}])
+    lines = summarize(m, Config(), as_of=datetime(2024, 3, 20, tzinfo=UTC)).cases
+
+    def known(value: float) -> float | None:
+        return None if math.isnan(value) else value
+
+    assert [(c.case_id, c.subject, c.messages, c.sent_by_me, c.sent_by_them,
+             known(c.their_median_seconds), known(c.my_median_seconds),
+             c.open_wait and (c.open_wait.responder, c.open_wait.age_seconds))
+            for c in lines] == [
+        # C-a: they answered on the 6th; my turn since, 13 days 15 hours.
+        ("C-a", "Attestation", 2, 1, 1, 2 * 86400.0, None, ("me", 1_177_200.0)),
+        # C-b: my reply of the 9th still waits for theirs.
+        ("C-b", "Trop-perçu", 3, 2, 1, 3 * 86400.0 - 3600, 86400.0, ("agency", 918_000.0))]
+    assert [(d.phrase, d.my_delay_seconds) for d in lines[1].deadlines] == [
+        ("sous 48h", 86400.0)]
+    assert lines[0].deadlines == []
+
+
 def test_summary_without_cases_counts_messages_only() -> None:
     frame = pd.DataFrame({"party": ["me"], "counterpart": [None],
                           "sent_at": pd.to_datetime(["2024-03-04T09:00Z"], utc=True)})
