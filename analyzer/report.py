@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -206,25 +207,20 @@ def _f(value: Any) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)
 
 
-def _ticket_numbers(rows: pd.DataFrame) -> list[str]:
-    # In order of first appearance, without the detector's prefix ("fr-reference:").
-    seen = rows["ticket_id"].dropna().astype(str).drop_duplicates()
-    return [ticket.split(":", 1)[-1] for ticket in seen]
-
-
-def by_case(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``frame``'s rows per case, in their order; rows in no case left out.
+def _positions_by_case(case_ids: list[Any]) -> dict[str, list[int]]:
+    """The positions of each case's rows, in order; rows in no case left out.
 
     One pass, where filtering the whole table once per case grows with
     cases × rows (minutes for a pooled mailbox's report).
 
-    >>> rows = pd.DataFrame({"case_id": ["b", None, "a", "b"], "n": [1, 2, 3, 4]})
-    >>> {case: part["n"].tolist() for case, part in by_case(rows).items()}
-    {'b': [1, 4], 'a': [3]}
+    >>> _positions_by_case(["b", None, "a", "b"])
+    {'b': [0, 3], 'a': [2]}
     """
-    rows = frame[frame["case_id"].notna()]
-    return {str(case): rows.iloc[positions]
-            for case, positions in rows.groupby("case_id", sort=False).indices.items()}
+    found: dict[str, list[int]] = defaultdict(list)
+    for position, case in enumerate(case_ids):
+        if isinstance(case, str):
+            found[case].append(position)
+    return dict(found)
 
 
 def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
@@ -235,39 +231,47 @@ def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
         chosen = frames.links[frames.links["signal"] == "notice-guessed"]
         guessed = {str(k): int(v) for k, v in chosen["case_id"].value_counts().items()}
     ordered = frames.cases.sort_values(["first_message_at", "case_id"], na_position="last")
-    # Only the columns read below: a case's rows are copied out of the
-    # table, and the bodies and header lists would be copied too.
-    used = m.loc[m["case_id"].notna(), ["case_id", "message_id", "sent_at", "party",
-                                        "automated", "is_closure", "subject", "ticket_id"]]
-    messages_of = by_case(used.sort_values(["sent_at", "message_id"], na_position="last"))
-    waits_of = by_case(frames.waits)
-    deadlines_of = by_case(frames.deadlines)
+    # Whole columns as plain lists, read case by case: a few pandas
+    # operations on each case's rows cost seconds over hundreds of cases.
+    rows = m[m["case_id"].notna()].sort_values(["sent_at", "message_id"], na_position="last")
+    message_ids = rows["message_id"].tolist()
+    sent = rows["sent_at"].tolist()
+    party = rows["party"].tolist()
+    automated = rows["automated"].astype(bool).tolist()
+    closing = rows["is_closure"].astype(bool).tolist()
+    subjects = rows["subject"].tolist()
+    tickets = rows["ticket_id"].tolist()
+    positions = _positions_by_case(rows["case_id"].tolist())
+    deadlines_of: dict[str, list[Any]] = defaultdict(list)
+    for d in tuples(frames.deadlines):
+        deadlines_of[d.case_id].append(d)
+    # The case's first open wait, in the waits' order.
+    open_of: dict[str, Any] = {}
+    for o in tuples(frames.waits[frames.waits["is_open"].astype(bool)]):
+        open_of.setdefault(o.case_id, o)
     for row in tuples(ordered, index=False):
-        mine = messages_of.get(row.case_id, used.iloc[:0])
-        human = mine[~mine["automated"].astype(bool)]
-        subject = str((human if len(human) else mine)["subject"].iloc[0] or "")
-        case_waits = waits_of.get(row.case_id, frames.waits.iloc[:0])
+        mine = positions.get(row.case_id, [])
+        human = [i for i in mine if not automated[i]]
+        subject = str(subjects[(human or mine)[0]] or "")
         deadlines = []
         # My answer to a demand is my next own message, even when the demand
         # was their reminder inside a wait that started earlier.
-        my_times = human.loc[human["party"] == "me", "sent_at"].dropna()
-        for d in tuples(deadlines_of.get(row.case_id, frames.deadlines.iloc[:0])):
-            later = my_times[my_times > d.sent_at]
-            mine_delay = ((later.min() - d.sent_at).total_seconds() if len(later)
-                          else float("nan"))
+        my_times = [sent[i] for i in human if party[i] == "me" and not pd.isna(sent[i])]
+        for d in deadlines_of.get(row.case_id, []):
+            later = [t for t in my_times if t > d.sent_at]
+            mine_delay = (min(later) - d.sent_at).total_seconds() if later else float("nan")
             deadlines.append(DeadlineLine(
                 d.phrase, _local(d.sent_at, tz) or datetime.now(UTC), _local(d.due_at, tz),
                 _f(d.demanded_seconds), mine_delay, _f(d.their_median_delay_seconds)))
         open_wait = None
-        still = case_waits[case_waits["is_open"]]
-        if len(still):
-            o = still.iloc[0]
-            asked = mine[mine["message_id"] == o["asked_message_id"]]
-            closure = bool(len(asked)) and bool(asked["is_closure"].iloc[0])
-            open_wait = OpenWait(o["responder"], _local(o["asked_at"], tz) or datetime.now(UTC),
-                                 _f(o["open_age_seconds"]), _f(o["open_age_working_days"]),
-                                 bool(o["crosses_closure"]),
-                                 closure and o["responder"] == "me")
+        if (o := open_of.get(row.case_id)) is not None:
+            closure = any(closing[i] for i in mine if message_ids[i] == o.asked_message_id)
+            open_wait = OpenWait(o.responder, _local(o.asked_at, tz) or datetime.now(UTC),
+                                 _f(o.open_age_seconds), _f(o.open_age_working_days),
+                                 bool(o.crosses_closure), closure and o.responder == "me")
+        # Ticket numbers in order of first appearance, without the
+        # detector's prefix ("fr-reference:").
+        numbers = dict.fromkeys(str(tickets[i]) for i in mine if not pd.isna(tickets[i]))
         lines.append(CaseLine(
             row.case_id, row.counterpart, subject, _local(row.first_message_at, tz),
             _local(row.last_message_at, tz), int(row.messages), int(row.tickets),
@@ -275,8 +279,10 @@ def _case_lines(frames: Frames, tz: ZoneInfo) -> list[CaseLine]:
             _f(row.their_median_delay_seconds), _f(row.their_median_delay_working_days),
             _f(row.my_median_delay_seconds), _f(row.my_median_delay_working_days),
             _f(row.asymmetry), int(row.my_reminders), int(row.their_reminders),
-            int((mine["party"] == "me").sum()), int(mine["party"].isin(SIDES).sum()),
-            int(mine["automated"].astype(bool).sum()), _ticket_numbers(mine),
+            sum(1 for i in mine if party[i] == "me"),
+            sum(1 for i in mine if party[i] in SIDES),
+            sum(1 for i in mine if automated[i]),
+            [ticket.split(":", 1)[-1] for ticket in numbers],
             deadlines, open_wait, guessed.get(row.case_id, 0)))
     return lines
 
