@@ -390,8 +390,16 @@ def monthly_chart(monthly: pd.DataFrame, *, lang: str = "fr") -> Figure:
 
 # --- output -----------------------------------------------------------------------
 
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """``fig`` rendered as ``png`` or ``svg`` bytes (no timestamp in the file)."""
+def figure_bytes(fig: Figure, fmt: str, *, salt: str = "analyzer") -> bytes:
+    """``fig`` rendered as ``png`` or ``svg`` bytes; the same figure gives the
+    same bytes.
+
+    No timestamp goes in the file, and the names of an SVG's definitions
+    (clip paths, markers, hatches) derive from ``salt`` and their content,
+    where matplotlib would draw a random salt each time: an evidence bundle
+    made twice from the same data must have the same digests.
+    """
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     # A figure made without pyplot has no canvas able to print PNG until given one.
@@ -399,7 +407,8 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
         FigureCanvasAgg(fig)
     out = io.BytesIO()
     metadata: dict[str, Any] = ({"Date": None} if fmt == "svg" else {"Software": None})
-    fig.savefig(out, format=fmt, metadata=metadata, dpi=110 if fmt == "png" else "figure")
+    with matplotlib.rc_context({"svg.hashsalt": salt}):
+        fig.savefig(out, format=fmt, metadata=metadata, dpi=110 if fmt == "png" else "figure")
     return out.getvalue()
 
 
@@ -416,7 +425,8 @@ def inline_svg(fig: Figure, *, label: str = "") -> str:
     page needs none of them, comments repeat every drawn text, and namespace
     URLs would be the only addresses left in a file that must hold none (the
     HTML parser puts ``svg`` in its namespace by itself). ``label`` becomes
-    the accessible name (escaped).
+    the accessible name (escaped), and salts the names of the figure's
+    definitions: figures of one page with different labels never share one.
 
     >>> from matplotlib.figure import Figure
     >>> fig = Figure(); _ = fig.add_subplot().set_title("<b>x</b> --> y")
@@ -426,7 +436,7 @@ def inline_svg(fig: Figure, *, label: str = "") -> str:
     """
     from html import escape
 
-    text = figure_bytes(fig, "svg").decode("utf-8")
+    text = figure_bytes(fig, "svg", salt=f"analyzer:{label}").decode("utf-8")
     text = _XML_DECL.sub("", text)
     text = _METADATA.sub("", text)
     text = _COMMENT.sub("", text)

@@ -3,6 +3,7 @@ without pyplot; the CLI writes PNG and SVG files."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -138,6 +139,28 @@ def test_svg_text_from_messages_is_escaped() -> None:
     inline = charts.inline_svg(fig, label="<script>")
     assert "<script" not in inline and "<!--" not in inline and "http" not in inline
     assert inline.startswith("<svg ")
+
+
+def test_the_same_figure_is_the_same_svg_and_labels_keep_definitions_apart(
+        frames: Frames) -> None:
+    def timeline() -> Figure:
+        # A new figure each time, as each run of the report draws its own
+        # (the layout engine moves a figure drawn twice a little).
+        return charts.case_timeline(frames.messages, frames.waits, CONTROL,
+                                    deadlines=frames.deadlines,
+                                    as_of=datetime(2024, 3, 1, tzinfo=UTC))
+
+    assert charts.figure_bytes(timeline(), "svg") == charts.figure_bytes(timeline(), "svg")
+    first = charts.inline_svg(timeline(), label="C-1")
+    assert charts.inline_svg(timeline(), label="C-1") == first
+
+    def definitions(svg: str) -> set[str]:
+        # Clip paths, markers and hatches, named by matplotlib from a salt.
+        return set(re.findall(r'<(?:clipPath|path|pattern) id="([0-9a-z]{11})"', svg))
+
+    named = definitions(first)
+    assert len(named) >= 2
+    assert not named & definitions(charts.inline_svg(timeline(), label="C-2"))
 
 
 def test_charts_use_no_pyplot_and_leave_rcparams_alone() -> None:
