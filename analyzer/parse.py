@@ -734,6 +734,30 @@ def _part_text(part: email.message.Message) -> str | None:
     return unicodedata.normalize("NFC", text) if text else ""
 
 
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]+")
+
+
+def attachment_size(attachment: dict[str, Any]) -> int:
+    """The size in bytes of an attachment as mail-parser lists it.
+
+    mail-parser keeps a file attachment as base64 text (``binary``), whatever
+    its transfer encoding was: the file is three bytes for every four
+    characters of that text, newlines and padding left out. An enclosed
+    message is kept as text.
+
+    >>> attachment_size({"payload": "JVBERi0xLjQK", "binary": True})   # "%PDF-1.4\\n"
+    9
+    >>> attachment_size({"payload": "QUJD\\nRA==\\n", "binary": True})
+    4
+    >>> attachment_size({"payload": "Subject: é", "binary": False})
+    11
+    """
+    payload = str(attachment.get("payload") or "")
+    if attachment.get("binary"):
+        return len(_NOT_BASE64.sub("", payload)) * 3 // 4
+    return len(payload.encode("utf-8", "surrogateescape"))
+
+
 def parse_body(raw: bytes) -> ParsedBody:
     """The body pass: body text, every header, attachments, defects.
 
@@ -776,7 +800,7 @@ def parse_body(raw: bytes) -> ParsedBody:
             {
                 "filename": sanitize_filename(str(att.get("filename") or "attachment")),
                 "content_type": str(att.get("mail_content_type") or ""),
-                "size": len(att.get("payload") or ""),
+                "size": attachment_size(att),
             }
             for att in mail.attachments
         ]

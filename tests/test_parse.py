@@ -217,9 +217,26 @@ def test_parse_body_text_html_and_attachments() -> None:
     )
     body = parse_body(raw)
     assert body.text == "Merci de répondre sous 48 heures"
+    # The file is the 9 bytes "%PDF-1.4\n", not the 12 characters encoding it.
     assert body.attachments == [{"filename": "evil.pdf", "content_type": "application/pdf",
-                                 "size": 12}]
+                                 "size": 9}]
     assert body.headers["subject"] == "s"
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable", "8bit"])
+def test_attachment_size_is_the_file_s_whatever_its_encoding(encoding: str) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@francetravail.fr", "b@c.fr", "s"
+    message.set_content("Voici le document.")
+    data = bytes(range(256)) * 40 if encoding == "base64" else b"ligne=1\n" * 1000
+    message.add_attachment(data, maintype="application", subtype="octet-stream",
+                           filename="piece.bin", cte=encoding)
+    body = parse_body(message.as_bytes())
+    assert body.attachments == [{"filename": "piece.bin",
+                                 "content_type": "application/octet-stream",
+                                 "size": len(data)}]
 
 
 _HEAD = b"From: a@francetravail.fr\nTo: b@c.fr\nSubject: s\nMIME-Version: 1.0\n"
