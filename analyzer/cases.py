@@ -41,6 +41,11 @@ signal                    meaning
                           counterpart it follows; a portal notification,
                           the one awaiting an answer that next shows it was
                           answered (I wrote again soon, or it was closed)
+``notice-read``           a portal notification joins the conversation in
+                          which I say, within a day, that I read the message
+                          in my personal space ("j'ai bien reçu le message
+                          dans mon espace personnel"), whoever I write to
+                          (a contractor's adviser who had one sent there)
 ``new-number``            a notice under a ticket number never seen before
                           (no acknowledgement came) joins the request that
                           still has no number
@@ -202,6 +207,16 @@ _MY_REQUEST = re.compile(r"\b(?:ma demande|mon ticket|my (?:request|ticket))\b")
 _REMINDER = re.compile(
     r"\b(?:relance[rz]?|je vous relance|sans reponse|toujours (?:pas|aucune) (?:de )?reponse|"
     r"reste(?:e)? sans reponse|je me permets de revenir|still (?:no|waiting)|follow(?:ing)? up)\b"
+)
+#: My words for having read a message in the personal space, on folded
+#: text (where a typographic apostrophe is dropped): said soon after a
+#: portal notification, they tell which matter it was about. Affirmative
+#: only ("je n'ai reçu aucun message" is no reading).
+_READ_IN_PORTAL = re.compile(
+    r"\bj'?ai (?:bien |donc |deja )?(?:recu|lu|vu|consulte|pris connaissance d[eu])\b"
+    r"[^.\n]{0,40}\bmessage\b[^.\n]{0,60}\bespace\b"
+    r"|\bi(?: have|'ve)? (?:received|read|seen|got)\b[^.\n]{0,40}\bmessage\b[^.\n]{0,60}"
+    r"\b(?:personal space|online account|portal)\b"
 )
 #: Steps of a conversation: my message, my reminder, the counterpart's human
 #: message, its portal notification, a closure.
@@ -1106,6 +1121,12 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
                     return True
         return False
 
+    # My messages saying I read a message in my personal space, in time
+    # order, with their conversation.
+    read_notes = sorted(
+        (sent[i], y) for y, conv in enumerate(conversations) for i in conv.rows
+        if party[i] == "me" and not pd.isna(sent[i]) and "message" in feats.texts[i].lower()
+        and _READ_IN_PORTAL.search(fold(own_text(feats.texts[i]))))
     for x, conv in enumerate(conversations):
         first = conv.rows[0]
         recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
@@ -1117,6 +1138,12 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
             for z, score, days in between:
                 link(conversations[y].rows[0], conversations[z].rows[0], "reopen-between",
                      days=days, similarity=round(score, 2))
+        elif (conv.notice_kind == "portal_notification" and conv.notice_only
+              and (read := _read_soon_after(conv, read_notes, x,
+                                            notified[conv.counterpart])) is not None):
+            # I said I read it, in that conversation: no ranking to guess from.
+            notices_filed[conv.counterpart].append((conv.start, read))
+            link(conversations[read].rows[0], first, "notice-read")
         elif conv.notice_only:
             among = 1
             if conv.notice_kind == "portal_notification":
@@ -1350,6 +1377,33 @@ def _by_resent(conv: _Conversation, conversations: Sequence[_Conversation],
 #: answer elsewhere between two moments: see ``answered_since`` in
 #: :func:`_link_conversations`.
 _AnsweredSince = Callable[[int, pd.Timestamp, pd.Timestamp], bool]
+
+
+def _read_soon_after(conv: _Conversation, read_notes: Sequence[tuple[pd.Timestamp, int]],
+                     x: int, notified: Sequence[pd.Timestamp]) -> int | None:
+    """The earlier conversation in which I said, within :data:`QUICK_REPLY`
+    of this portal notification and before any other one (``notified``: the
+    counterpart's notification times, in order), that I read a message in
+    my personal space; ``read_notes`` are those sayings as ``(time,
+    conversation)`` in time order.
+
+    >>> t = pd.Timestamp("2023-11-29 08:48", tz="UTC")
+    >>> conv = _Conversation([9], "France Travail", "agency", t, [], set(), [])
+    >>> notes = [(t + pd.Timedelta(hours=2), 4)]
+    >>> _read_soon_after(conv, notes, 7, [t]), _read_soon_after(conv, notes, 3, [t])
+    (4, None)
+    >>> _read_soon_after(conv, notes, 7, [t, t + pd.Timedelta(hours=1)]) is None
+    True
+    """
+    if pd.isna(conv.start):
+        return None
+    later = [n for n in notified if n > conv.start]
+    for when, y in read_notes[bisect_right(read_notes, conv.start, key=lambda n: n[0]):]:
+        if when - conv.start > QUICK_REPLY or (later and later[0] <= when):
+            return None
+        if y < x:
+            return y
+    return None
 
 
 def _never_answered(y: int, since: pd.Timestamp, moment: pd.Timestamp) -> bool:

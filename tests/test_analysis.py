@@ -203,10 +203,6 @@ def test_reader_wait_differs_as_documented(expected: dict[str, Any], messages: p
             assert near(days, key["approx_days"])
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "case builder: the portal notification of 29 Nov 2023 (notif-d9029…, story "
-    "accompagnement-prestataire) is filed in changement-statut-2023, where it answers "
-    "my 15 Nov message instead of notif-f4e21… (1 Dec); reported to the case builder"))
 def test_portal_notifications_answer_their_own_case(messages: pd.DataFrame,
                                                     waits: pd.DataFrame) -> None:
     held = wait_holding(waits, messages, "cb12e7f1-9a02-42e1-ac16-380b769009fc@exemple-perso.fr")

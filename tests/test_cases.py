@@ -479,6 +479,37 @@ def _notification(n: int, when: str) -> bytes:
                         "personnel.\n")
 
 
+@pytest.mark.parametrize(("words", "case_of", "signal"), [
+    # Said in my reply to the contractor's adviser, who had it sent there.
+    ("J'ai bien reçu le message dans mon espace personnel, je prends rendez-vous.",
+     "m2@x", "notice-read"),
+    ("J’ai lu votre message sur mon espace : je prends rendez-vous.", "m2@x", "notice-read"),
+    ("I have read the message in my personal space; I will come on Tuesday.",
+     "m2@x", "notice-read"),
+    # Not a reading: the notification answers the request still waiting.
+    ("Je n'ai reçu aucun message dans mon espace personnel.", "m1@x", "notice"),
+    ("Le cabinet dit avoir déposé un message dans mon espace personnel.", "m1@x", "notice"),
+])
+def test_a_notification_i_say_i_read_joins_the_conversation_i_say_it_in(
+        tmp_path: Path, words: str, case_of: str, signal: str) -> None:
+    files = {
+        "1.a:2,S": _msg(1, ME, "contact@francetravail.fr", "Changement de statut", 6,
+                        "Bonjour,\n\nMa société change de statut : que dois-je déclarer ?\n"),
+        "2.a:2,S": _msg(2, "Laetitia <l.roussel@cabinet-avenir.fr>", ME,
+                        "Suite à notre appel", 20, "Madame,\n\nJe fais déposer un message "
+                        "dans votre espace personnel pour vous le confirmer.\n"),
+        "3.a:2,S": _notification(3, "Tue, 21 Nov 2023 08:48:00"),
+        "4.a:2,S": message(message_id="<m4@x>", sender=ME, to="l.roussel@cabinet-avenir.fr",
+                           subject="Re: Suite à notre appel",
+                           date="Tue, 21 Nov 2023 11:05:00 +0100", in_reply_to="<m2@x>",
+                           references="<m2@x>", body=f"Madame,\n\n{words}\n\nJulie\n"),
+    }
+    messages, links = _build_with_links(tmp_path, files)
+    assert messages.loc["m3@x", "case_id"] == messages.loc[case_of, "case_id"]
+    assert messages.loc["m1@x", "case_id"] != messages.loc["m2@x", "case_id"]
+    assert links.loc["m3@x", ["from_message_id", "signal"]].tolist() == [case_of, signal]
+
+
 def _my_reply_to_the_older_request() -> bytes:
     """My reply (m7) in the older request of
     :func:`_two_waiting_requests_then_notifications`, on 20/11 at 15:00."""
@@ -738,20 +769,16 @@ def test_sample_stories_come_out_as_their_cases(sample: tuple[Path, Any]) -> Non
     predicted: dict[str, set[str]] = defaultdict(set)
     for mid, name in story.items():
         predicted[name].add(messages.loc[mid, "case_id"])
-    # One notification of 29/11/2023 comes from France Travail while both the
-    # status matter and the exchange about the contractor await its answer;
-    # it names neither, and lands in the status case. Every other message of
-    # the three stories is in its story's case, and no case mixes stories.
-    stray = "notif-d9029ec02cd8142821a8@notifications.pole-emploi.fr"
-    names = {name: (ids - {messages.loc[stray, "case_id"]} if name ==
-                    "accompagnement-prestataire" else ids) for name, ids in predicted.items()}
-    assert {name: len(ids) for name, ids in names.items()} == {
+    # Every message of the three stories is in its story's case, and no case
+    # mixes stories. The notification of 29/11/2023 names no request while
+    # the status matter awaits France Travail's answer; Julie's reply to the
+    # contractor two hours later says she read it in her personal space.
+    assert {name: len(ids) for name, ids in predicted.items()} == {
         "controle-2020": 1, "changement-statut-2023": 1, "accompagnement-prestataire": 1}
-    assert len({next(iter(ids)) for ids in names.values()}) == 3
-    assert story[stray] == "accompagnement-prestataire"
-    others = {mid for mid in story if mid != stray}
-    for mid in others:
-        assert messages.loc[mid, "case_id"] in names[story[mid]], mid
+    assert len({next(iter(ids)) for ids in predicted.values()}) == 3
+    read = "notif-d9029ec02cd8142821a8@notifications.pole-emploi.fr"
+    assert story[read] == "accompagnement-prestataire"
+    assert messages.loc[read, "case_id"] in predicted["accompagnement-prestataire"]
     unrelated = [m["message_id"] for m in expected["messages"] if not m["case"]]
     assert messages.loc[unrelated, "case_id"].isna().all()
 
@@ -767,8 +794,13 @@ def test_sample_explanation_names_the_signals(sample: tuple[Path, Any]) -> None:
     # they join by thread; the five tickets are joined by the numbers Julie
     # cites and by one reopening the day after a closure.
     assert sorted(found.loc[~found["signal"].isin(["thread", "ticket"]), "signal"]) == [
-        "notice", "notice", "notice", "reopen-after-closure", "ticket-reference",
+        "notice", "notice", "reopen-after-closure", "ticket-reference",
         "ticket-reference", "ticket-reference"]
+    programme = messages.loc[messages["subject"].str.startswith("Suite à notre appel"), "case_id"]
+    read = links[links["to_message_id"].str.startswith("notif-d9029")]
+    assert read[["case_id", "from_message_id", "signal"]].values.tolist() == [[
+        programme.iloc[0], "ed7fb9123f2d314b1da2a5aa@relais-rdv.fr",
+        "notice-read"]]
 
 
 # -- corrections, stability, CLI ---------------------------------------------
