@@ -1395,11 +1395,12 @@ def _read_soon_after(conv: _Conversation, read_notes: Sequence[tuple[pd.Timestam
     >>> _read_soon_after(conv, notes, 7, [t, t + pd.Timedelta(hours=1)]) is None
     True
     """
-    if pd.isna(conv.start):
+    if pd.isna(conv.start) or not read_notes:
         return None
-    later = [n for n in notified if n > conv.start]
+    following = bisect_right(notified, conv.start)
+    next_one = notified[following] if following < len(notified) else None
     for when, y in read_notes[bisect_right(read_notes, conv.start, key=lambda n: n[0]):]:
-        if when - conv.start > QUICK_REPLY or (later and later[0] <= when):
+        if when - conv.start > QUICK_REPLY or (next_one is not None and next_one <= when):
             return None
         if y < x:
             return y
