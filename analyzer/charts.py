@@ -46,12 +46,19 @@ DAY = 86400.0
 # Figure sizes in inches: wide and short, to sit in a page of A4 text.
 WIDE = (9.0, 3.6)
 TALL = (9.0, 4.2)
+#: The timeline's margins, as fractions of :data:`TALL`: room for the lane
+#: names on the left, the rotated dates below, the title and legend above.
+TIMELINE_MARGINS = {"left": 0.105, "right": 0.985, "bottom": 0.16, "top": 0.865}
 
 
-def _figure(size: tuple[float, float]) -> Figure:
+def _figure(size: tuple[float, float], *, margins: dict[str, float] | None = None) -> Figure:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=size, layout="constrained")
+    if margins is None:
+        return Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size)
+    fig.subplots_adjust(**margins)
+    return fig
 
 
 def _t(key: str, lang: str, **params: object) -> str:
@@ -162,7 +169,10 @@ def case_timeline(messages: pd.DataFrame, waits: pd.DataFrame, case_id: str, *,
     """
     from matplotlib.patches import Patch
 
-    fig = _figure(TALL)
+    # Fixed margins rather than the layout engine, which draws the figure
+    # once more to measure it: the report draws one timeline per case, and
+    # lane names and rotated dates take the same room in every one.
+    fig = _figure(TALL, margins=TIMELINE_MARGINS)
     ax = fig.add_subplot()
     rows = messages[messages["case_id"] == case_id]
     dated = rows[rows["sent_at"].notna()].copy()
