@@ -135,8 +135,7 @@ def sniff(head: bytes) -> str:
         return "ole"
     if head.startswith(PST_MAGIC):
         return "pst"
-    if head.startswith(BOM):
-        head = head[len(BOM):]
+    head = _without_bom(head)
     if not head.strip():
         return "empty"
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
@@ -413,11 +412,18 @@ def read_unit(unit: Unit) -> bytes:
             data = fh.read(unit.length)
         else:
             data = fh.read()
-    if data.startswith(BOM):
-        data = data[len(BOM):]
-    if unit.kind == "mbox":
-        data = data.rstrip(b"\r\n") + b"\n"
-    return data
+    return _as_read(unit, data)
+
+
+def _without_bom(data: bytes) -> bytes:
+    return data[len(BOM):] if data.startswith(BOM) else data
+
+
+def _as_read(unit: Unit, data: bytes) -> bytes:
+    """A whole unit's bytes as :func:`read_unit` gives them: no byte-order
+    mark, and an mbox unit ending with a single line end."""
+    data = _without_bom(data)
+    return data.rstrip(b"\r\n") + b"\n" if unit.kind == "mbox" else data
 
 
 def read_unit_head(unit: Unit, limit: int) -> tuple[bytes, bool]:
@@ -439,13 +445,9 @@ def read_unit_head(unit: Unit, limit: int) -> tuple[bytes, bool]:
     # Whole when the range was read to its end (an mbox unit) or to the end
     # of the file.
     whole = len(data) == unit.length if unit.length >= 0 else len(data) < want
-    if data.startswith(BOM):
-        data = data[len(BOM):]
     if not whole:
-        return data[:limit], False
-    if unit.kind == "mbox":
-        data = data.rstrip(b"\r\n") + b"\n"
-    return data, True
+        return _without_bom(data)[:limit], False
+    return _as_read(unit, data), True
 
 
 def unit_size(unit: Unit) -> int:
