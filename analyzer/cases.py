@@ -1125,8 +1125,7 @@ def _link_conversations(conversations: Sequence[_Conversation], frame: pd.DataFr
     # order, with their conversation.
     read_notes = sorted(
         (sent[i], y) for y, conv in enumerate(conversations) for i in conv.rows
-        if party[i] == "me" and not pd.isna(sent[i]) and "message" in feats.texts[i].lower()
-        and _READ_IN_PORTAL.search(fold(own_text(feats.texts[i]))))
+        if party[i] == "me" and not pd.isna(sent[i]) and _says_read_in_portal(feats.texts[i]))
     for x, conv in enumerate(conversations):
         first = conv.rows[0]
         recent = _Recent(conversations, earlier[conv.counterpart], conv.start)
@@ -1580,6 +1579,19 @@ def _is_reminder(body: str) -> bool:
     False
     """
     return bool(_REMINDER.search(fold(own_text(body))))
+
+
+def _says_read_in_portal(body: str) -> bool:
+    """Whether a citizen's message says she read a message in her personal
+    space (which tells what a portal notification just before was about).
+
+    >>> _says_read_in_portal("J'ai bien reçu le message dans mon espace personnel.")
+    True
+    >>> _says_read_in_portal("Je n'ai reçu aucun message dans mon espace personnel.")
+    False
+    """
+    # The substring test spares the text work for almost every message.
+    return "message" in body.lower() and bool(_READ_IN_PORTAL.search(fold(own_text(body))))
 
 
 def _by_waiting(conv: _Conversation, conversations: Sequence[_Conversation],
