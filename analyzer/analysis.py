@@ -5,10 +5,12 @@
 >>> analysis.messages().groupby("party").size()         # doctest: +SKIP
 
 Each stage's table is computed from the store on demand. The case build (the
-slow part) is saved in the store under a key naming everything it was made
-from (the store's generation, the config's parties, the code, the message
-times), so the next command reads it back instead of rebuilding, and any
-change to one of those rebuilds it.
+slow part) is saved in the store, column by column, under a key naming
+everything it was made from (the store's generation, the config's parties,
+the code), with the time until which its message times hold (mail dated in
+the future counts at its delivery time until that date comes near), so the
+next command reads it back instead of rebuilding, and any change to one of
+those rebuilds it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from analyzer.cases import CaseBuild, Corrections, build_cases, case_links_frame
@@ -167,12 +170,6 @@ def _utc_times(text: pd.Series) -> pd.Series:
     return times
 
 
-# Columns the case builder adds to the base messages, as saved in the store's
-# ``built_messages`` table (``body_text`` is not saved: it is the stored body).
-_BUILT = ("thread_id", "conversation_id", "case_id", "ticket_id", "automated",
-          "automation_kind", "is_closure", "sender_person")
-
-
 @cache
 def _code_digest() -> str:
     """A digest of this package's code and texts: a build saved by another
@@ -185,20 +182,82 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def _build_key(generation: int, config: Config, sent_at: pd.Series) -> str:
-    """What a case build depends on besides the stored rows: the parties
-    (the config's me and counterparts), the code, and the message times
-    (they depend on today's date for mail dated in the future)."""
+def _build_key(generation: int, config: Config) -> str:
+    """What a case build depends on besides the stored rows and the date:
+    the parties (the config's me and counterparts), the code, and the pandas
+    that wrote the saved column types."""
     digest = hashlib.sha256()
     digest.update(f"{generation}|{config.me!r}|{config.counterparts!r}|".encode())
-    digest.update(_code_digest().encode())
-    digest.update(pd.util.hash_pandas_object(sent_at, index=False).to_numpy().tobytes())
+    digest.update(f"{pd.__version__}|{_code_digest()}".encode())
     return digest.hexdigest()
 
 
-def _built_rows(messages: pd.DataFrame) -> list[tuple[object, ...]]:
-    columns = [messages[c].tolist() for c in ("message_id", *_BUILT)]
-    return [(row, *values) for row, values in enumerate(zip(*columns, strict=True))]
+def _valid_until(date_utc: pd.Series, now: datetime) -> datetime | None:
+    """Until when message times computed at ``now`` stay the same: a Date
+    beyond ``now`` + :data:`MAX_CLOCK_SKEW` is not trusted (see
+    :func:`message_time`) until the clock comes within that skew of it.
+    None when no message is dated that far ahead.
+
+    >>> now = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> _valid_until(pd.Series(["2024-02-01T00:00:00Z", "2023-01-01T00:00:00Z"]), now)
+    datetime.datetime(2024, 1, 30, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> _valid_until(pd.Series(["2023-01-01T00:00:00Z", None]), now) is None
+    True
+    """
+    dates = _utc_times(date_utc)
+    ahead = dates[dates > pd.Timestamp(now + MAX_CLOCK_SKEW)]
+    if ahead.empty:
+        return None
+    earliest: datetime = (ahead.min() - MAX_CLOCK_SKEW).to_pydatetime()
+    return earliest
+
+
+# Columns of the built messages that the saved build leaves out: body_text is
+# the stored body of the messages exchanged with a counterpart.
+_NOT_SAVED = ("body_text",)
+_NAT = -(2**63)  # numpy's int64 for NaT
+
+
+def _saved_columns(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """``(name, dtype, values as a JSON array)`` for each column of a built
+    frame, in order: what :func:`_frame_from_saved` reads back as an equal
+    frame. Times are integers in their unit; missing values are null."""
+    out = []
+    for name in frame.columns:
+        if name in _NOT_SAVED:
+            continue
+        column = frame[name]
+        values: list[Any]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            values = [None if v == _NAT else v for v in column.array.asi8.tolist()]
+        elif column.dtype == object:
+            values = [None if isinstance(v, float) and v != v else v for v in column.tolist()]
+        else:
+            values = column.astype(object).where(column.notna(), None).tolist()
+        out.append((name, str(column.dtype), json.dumps(values)))
+    return out
+
+
+def _frame_from_saved(columns: list[tuple[str, str, str]], body_texts: dict[str, str]
+                      ) -> pd.DataFrame:
+    """The built messages frame saved by :func:`_saved_columns`, with the
+    body texts of the messages exchanged with a counterpart put back."""
+    data: dict[str, pd.Series] = {}
+    for name, dtype_name, values_json in columns:
+        values = _DECODE(values_json)
+        dtype = pd.api.types.pandas_dtype(dtype_name)
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            stamps = np.array([_NAT if v is None else v for v in values], dtype="int64")
+            data[name] = pd.Series(stamps.view(f"M8[{dtype.unit}]")).dt.tz_localize(dtype.tz)
+        else:
+            data[name] = pd.Series(values, dtype=dtype)
+    frame = pd.DataFrame(data)
+    involved = frame["counterpart"].notna().tolist()
+    # Inferred as the case builder's list of texts is.
+    frame["body_text"] = [body_texts.get(mid, "") if inv else ""
+                          for mid, inv in zip(frame["message_id"].tolist(), involved,
+                                              strict=True)]
+    return frame
 
 
 def _built_link_rows(links: pd.DataFrame) -> list[tuple[object, ...]]:
@@ -206,25 +265,10 @@ def _built_link_rows(links: pd.DataFrame) -> list[tuple[object, ...]]:
             for case_id, a, b, signal, params, detail in links.itertuples(index=False)]
 
 
-def _restore_build(base: pd.DataFrame, bodies: dict[str, tuple[dict[str, str], str]],
-                   rows: list[sqlite3.Row], links: list[sqlite3.Row]) -> CaseBuild | None:
-    """The saved build over ``base``, as :func:`build_cases` returns it; None
-    when the saved rows are not those messages (then the build is made anew)."""
-    frame = base.reset_index(drop=True).copy()
-    ids = frame["message_id"].tolist()
-    if [r["message_id"] for r in rows] != ids:
-        return None
-    for column in _BUILT:
-        values = [r[column] for r in rows]
-        if column in ("automated", "is_closure"):
-            values = [bool(v) for v in values]
-        frame[column] = values
-    involved = frame["counterpart"].notna().tolist()
-    frame["body_text"] = [bodies.get(mid, ({}, ""))[1] if inv else ""
-                          for mid, inv in zip(ids, involved, strict=True)]
-    return CaseBuild(frame, case_links_frame(
+def _links_from_saved(links: list[sqlite3.Row]) -> pd.DataFrame:
+    return case_links_frame(
         [(r["case_id"], r["from_message_id"], r["to_message_id"], r["signal"],
-          json.loads(r["params_json"]), r["detail"]) for r in links]))
+          json.loads(r["params_json"]), r["detail"]) for r in links])
 
 
 _DECODE = json.JSONDecoder().decode
@@ -276,6 +320,9 @@ class Analysis:
         (:func:`message_time`); ``counterpart`` is empty for messages that
         involve no counterpart.
         """
+        return self._base_messages(datetime.now(UTC))
+
+    def _base_messages(self, now: datetime) -> pd.DataFrame:
         classifier = PartyClassifier(self.config)
 
         # Most mail goes to the same few addresses (mine) from the same
@@ -307,7 +354,7 @@ class Analysis:
                 bool(has_body), bool(synthetic_id),
             ))
         frame = pd.DataFrame.from_records(rows, columns=list(MESSAGE_COLUMNS))
-        frame["sent_at"] = message_times(frame["date_utc"], frame["delivered_utc"])
+        frame["sent_at"] = message_times(frame["date_utc"], frame["delivered_utc"], now)
         return frame
 
     def bodies(self) -> dict[str, tuple[dict[str, str], str]]:
@@ -341,20 +388,25 @@ class Analysis:
         # The generation and the rows it counts are read as of one moment; a
         # change committed while building moves the generation, and the save
         # below then refuses the stale result.
+        now = datetime.now(UTC).replace(microsecond=0)
         with self.store.snapshot():
             generation = self.store.generation()
-            base, bodies, corrections = (self.base_messages(), self.bodies(),
+            key = _build_key(generation, self.config)
+            saved = self.store.saved_build(key, now.strftime(STORED_TIME))
+            if saved is not None:
+                columns, links = saved
+                return CaseBuild(_frame_from_saved(columns, self.store.body_texts()),
+                                 _links_from_saved(links))
+            base, bodies, corrections = (self._base_messages(now), self.bodies(),
                                          self.corrections())
-            key = _build_key(generation, self.config, base["sent_at"])
-            saved = self.store.saved_build(key)
-            restored = _restore_build(base, bodies, *saved) if saved is not None else None
-            if restored is not None:
-                return restored
             # Only a new build reads the mail whose body is not stored.
             unread = self.unread_headers()
         build = build_cases(base, unread | bodies, corrections)
-        self.store.save_build(key, generation, _built_rows(build.messages),
-                              _built_link_rows(build.links))
+        until = _valid_until(base["date_utc"], now)
+        self.store.save_build(key, generation, _saved_columns(build.messages),
+                              _built_link_rows(build.links),
+                              valid_from=now.strftime(STORED_TIME),
+                              valid_until=until.strftime(STORED_TIME) if until else None)
         return build
 
     def messages(self) -> pd.DataFrame:

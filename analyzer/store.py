@@ -25,13 +25,16 @@ the file is marked as ours with ``PRAGMA application_id``):
 ``imap_state``
     per IMAP folder: UIDVALIDITY, the highest UID stored, and the search
     criteria used, so a fetch resumes and notices changes (:mod:`analyzer.imap`).
-``built_messages``, ``built_links``
-    the last case build (threads, cases, tickets, automation per message, and
-    the links with their explanations), saved so that the next command reads
-    it instead of rebuilding; valid only under the key kept in ``meta``
-    (:mod:`analyzer.analysis` computes it). Triggers count every change to
-    ``messages``, ``bodies`` and ``corrections`` in ``meta.generation``, so
-    no write path can leave a stale build looking valid.
+``built_columns``, ``built_links``
+    the last case build, saved so that the next command reads it instead of
+    rebuilding: the whole table of messages (parties, times, threads, cases,
+    tickets, automation) one row per column, its values a JSON array in
+    message order (schema 6; SQLite's ``json_each`` reads them), and the links
+    with their explanations. Valid only under the key kept in ``meta`` and
+    between the times kept there (:mod:`analyzer.analysis` computes them).
+    Triggers count every change to ``messages``, ``bodies`` and
+    ``corrections`` in ``meta.generation``, so no write path can leave a
+    stale build looking valid.
 
 Every write is one transaction per batch, and a batch's locations are what
 the next run checks to skip known messages, so a killed import leaves a
@@ -53,7 +56,7 @@ from typing import Any
 from analyzer.errors import StoreError
 from analyzer.parse import STORED_TIME, ParsedBody, ParsedHeaders
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x414E4C5A  # "ANLZ"
 WRITE_CACHE_KIB = -64 * 1024  # negative: KiB, as PRAGMA cache_size takes it
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -207,6 +210,16 @@ SELECT message_rowid, headers_json, body_text, attachments_json, defects_json, r
 DROP TABLE bodies;
 ALTER TABLE bodies_raw_last RENAME TO bodies;
 """ + _generation_triggers("bodies"),
+    6: """
+DROP TABLE IF EXISTS built_messages;
+DELETE FROM meta WHERE key = 'build_key';
+CREATE TABLE IF NOT EXISTS built_columns (
+    position INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    dtype TEXT NOT NULL,
+    values_json TEXT NOT NULL
+);
+""",
 }
 
 
@@ -591,6 +604,12 @@ class Store:
             "b.defects_json FROM bodies b JOIN messages m ON m.id = b.message_rowid"
         ).fetchall()
 
+    def body_texts(self) -> dict[str, str]:
+        """``{message_id: body text}`` for messages whose body is stored."""
+        return dict(self.conn.execute(
+            "SELECT m.message_id, b.body_text FROM bodies b JOIN messages m "
+            "ON m.id = b.message_rowid"))
+
     def unread_header_rows(self) -> list[tuple[str, str]]:
         """``(message_id, automation headers as JSON)`` of the messages whose
         body is not stored."""
@@ -637,19 +656,28 @@ class Store:
         finally:
             self.conn.execute("COMMIT")
 
-    def saved_build(self, key: str) -> tuple[list[sqlite3.Row], list[sqlite3.Row]] | None:
-        """The build saved under ``key`` (message rows in order, link rows),
-        or None when the saved one was made under another key."""
+    def saved_build(self, key: str, at: str
+                    ) -> tuple[list[tuple[str, str, str]], list[sqlite3.Row]] | None:
+        """The build saved under ``key`` and valid at ``at`` (ISO UTC text):
+        its columns in order, as ``(name, dtype, values as JSON)``, and its
+        link rows; None when the saved one was made under another key or for
+        another time."""
         with self.snapshot():
             if self.meta("build_key") != key:
                 return None
-            rows = self.conn.execute("SELECT * FROM built_messages ORDER BY row").fetchall()
+            since, until = self.meta("build_valid_from"), self.meta("build_valid_until")
+            if since is None or at < since or (until and at >= until):
+                return None
+            columns = [(r[0], r[1], r[2]) for r in self.conn.execute(
+                "SELECT name, dtype, values_json FROM built_columns ORDER BY position")]
             links = self.conn.execute("SELECT * FROM built_links ORDER BY id").fetchall()
-            return rows, links
+            return columns, links
 
-    def save_build(self, key: str, generation: int, rows: Iterable[tuple[Any, ...]],
-                   links: Iterable[tuple[Any, ...]]) -> bool:
-        """Save a build made from the store as it was at ``generation``.
+    def save_build(self, key: str, generation: int, columns: Iterable[tuple[str, str, str]],
+                   links: Iterable[tuple[Any, ...]], *, valid_from: str,
+                   valid_until: str | None = None) -> bool:
+        """Save a build made from the store as it was at ``generation``, valid
+        from ``valid_from`` until ``valid_until`` (ISO UTC text; None: for good).
 
         Nothing is saved (False) when the store changed since (an import ran
         meanwhile), or when it cannot be written now (read-only file, a
@@ -660,15 +688,17 @@ class Store:
             with self.transaction() as conn:
                 if self.generation() != generation:
                     return False
-                conn.execute("DELETE FROM built_messages")
+                conn.execute("DELETE FROM built_columns")
                 conn.execute("DELETE FROM built_links")
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('build_key', '')")
-                conn.executemany("INSERT INTO built_messages VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                 rows)
+                conn.executemany("INSERT INTO built_columns (name, dtype, values_json) "
+                                 "VALUES (?,?,?)", columns)
                 conn.executemany("INSERT INTO built_links (case_id, from_message_id, "
                                  "to_message_id, signal, params_json, detail) "
                                  "VALUES (?,?,?,?,?,?)", links)
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('build_key', ?)", (key,))
+                conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+                    ("build_valid_from", valid_from), ("build_valid_until", valid_until or ""),
+                    ("build_key", key)])
         except sqlite3.OperationalError:
             return False
         return True

@@ -10,7 +10,9 @@ metric gives instead; those differences are listed in ``READER_VS_METRIC``.
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -251,8 +253,10 @@ def _tamper(path: Any) -> None:
     """Rename one case in the saved build behind the builder's back: whoever
     reads that name read the saved build."""
     with Store.open(path) as store:
-        store.conn.execute("UPDATE built_messages SET case_id = 'C-tampered' WHERE row = "
-                           "(SELECT min(row) FROM built_messages WHERE case_id IS NOT NULL)")
+        store.conn.execute(
+            "UPDATE built_columns SET values_json = json_set(values_json, '$[' || "
+            "(SELECT min(key) FROM json_each(values_json) WHERE value IS NOT NULL) || ']', "
+            "'C-tampered') WHERE name = 'case_id'")
 
 
 def _first_case(path: Any, config: Any) -> Any:
@@ -304,6 +308,30 @@ def test_saved_build_is_made_anew_under_another_config(sample_store: Any) -> Non
     assert _first_case(path, other) != "C-tampered"
     # The build saved under the other config replaced the tampered one.
     assert _first_case(path, config) != "C-tampered"
+
+
+def test_a_build_holds_until_a_message_dated_ahead_would_count_at_its_date(
+        sample_store: Any, tmp_path: Any) -> None:
+    from tests.builders import message
+
+    path, config = sample_store
+    ahead = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    extra = tmp_path / "ahead.eml"
+    extra.write_bytes(message(message_id="<ahead@example.org>", to="ami@example.org",
+                              date=email.utils.format_datetime(ahead)))
+    with Store.open(path) as store:
+        import_paths(store, [extra], config)
+    original = _first_case(path, config)
+    with Store.open(path) as store:
+        until = store.meta("build_valid_until")
+    # Dated a month ahead, it counts at its delivery time until two days
+    # before that date; the build is made again from then on.
+    assert until == (ahead - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _tamper(path)
+    assert _first_case(path, config) == "C-tampered"
+    with Store.open(path) as store:
+        store.set_meta("build_valid_until", "2000-01-01T00:00:00Z")
+    assert _first_case(path, config) == original
 
 
 _ODD_TIMES = [

@@ -35,7 +35,7 @@ def test_new_store_is_marked_and_versioned(tmp_path: Path) -> None:
         "skipped",
         "corrections",
         "imap_state",
-        "built_messages",
+        "built_columns",
         "built_links",
     }
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
@@ -104,6 +104,30 @@ def test_version_4_store_keeps_its_bodies_with_the_raw_bytes_last(tmp_path: Path
         assert store.check_integrity() == "ok"
 
 
+def test_version_5_store_drops_its_row_build_for_the_column_build(tmp_path: Path) -> None:
+    from analyzer.store import _MIGRATIONS, _statements
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for step in range(1, 6):
+        for statement in _statements(_MIGRATIONS[step]):
+            conn.execute(statement)
+    conn.execute("INSERT INTO built_messages VALUES (0, 'a@x', 'a@x', 'a@x', 'C-1', NULL, 0, "
+                 "NULL, 0, NULL)")
+    conn.execute("INSERT INTO meta VALUES ('build_key', 'k1')")
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=5")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        tables = {r[0] for r in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "built_messages" not in tables and "built_columns" in tables
+        # The old build is not read as the new kind: the next command builds.
+        assert store.meta("build_key") is None
+        assert store.saved_build("k1", "2024-01-01T00:00:00Z") is None
+
+
 def test_a_writing_run_has_a_larger_page_cache_then_gives_it_back(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
         default = store.conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -129,17 +153,30 @@ def test_every_change_to_what_cases_are_built_from_moves_the_generation(
         assert store.generation() == 5
 
 
-def test_a_saved_build_is_read_back_under_its_key_only(tmp_path: Path) -> None:
-    row = (0, "a@x", "a@x", "a@x", "C-1", None, 1, "acknowledgement", 0, None)
+def test_a_saved_build_is_read_back_under_its_key_and_in_its_time_only(tmp_path: Path) -> None:
+    columns = [("message_id", "str", '["a@x", "b@x"]'), ("case_id", "str", '["C-1", null]')]
     link = ("C-1", "a@x", "b@x", "thread", "{}", "same thread")
     with Store.open(tmp_path / "s.sqlite") as store:
-        assert store.saved_build("k1") is None
-        assert store.save_build("k1", store.generation(), [row], [link]) is True
-        saved = store.saved_build("k1")
+        assert store.saved_build("k1", "2024-01-01T00:00:00Z") is None
+        assert store.save_build("k1", store.generation(), columns, [link],
+                                valid_from="2024-01-01T00:00:00Z",
+                                valid_until="2024-03-01T00:00:00Z") is True
+        saved = store.saved_build("k1", "2024-02-29T23:59:59Z")
         assert saved is not None
-        assert [tuple(r) for r in saved[0]] == [row]
+        assert saved[0] == columns
         assert [tuple(r)[1:] for r in saved[1]] == [link]
-        assert store.saved_build("k2") is None
+        assert store.saved_build("k2", "2024-02-01T00:00:00Z") is None
+        # Before it was made (a clock set back) and once a future-dated
+        # message's time would change, it is not read.
+        assert store.saved_build("k1", "2023-12-31T23:59:59Z") is None
+        assert store.saved_build("k1", "2024-03-01T00:00:00Z") is None
+        assert store.save_build("k1", store.generation(), columns, [link],
+                                valid_from="2024-01-01T00:00:00Z") is True
+        assert store.saved_build("k1", "2999-01-01T00:00:00Z") is not None
+        # Any SQLite tool reads the saved columns.
+        assert store.conn.execute(
+            "SELECT group_concat(value, ' ') FROM built_columns, json_each(values_json) "
+            "WHERE name = 'case_id'").fetchone()[0] == "C-1"
 
 
 def test_a_snapshot_sees_no_write_committed_meanwhile(tmp_path: Path) -> None:
@@ -157,8 +194,9 @@ def test_a_build_made_before_an_import_finished_is_not_saved(tmp_path: Path) -> 
     with Store.open(tmp_path / "s.sqlite") as store:
         before = store.generation()
         store.add_records([_record("a", message())])
-        assert store.save_build("k1", before, [], []) is False
-        assert store.saved_build("k1") is None
+        assert store.save_build("k1", before, [], [],
+                                valid_from="2024-01-01T00:00:00Z") is False
+        assert store.saved_build("k1", "2024-01-01T00:00:00Z") is None
 
 
 def test_duplicate_message_id_is_one_message_with_two_locations(tmp_path: Path) -> None:
