@@ -23,6 +23,7 @@ import logging
 import quopri
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -178,16 +179,23 @@ def header_fields(block: bytes) -> tuple[list[tuple[str, str]], int]:
     return fields, junk
 
 
-def bounded_header_fields(block: bytes) -> tuple[list[tuple[str, str]], int, list[str]]:
+def bounded_header_fields(block: bytes, keep: Callable[[str], bool] | None = None
+                          ) -> tuple[list[tuple[str, str]], int, list[str]]:
     """:func:`header_fields`, and the limits the block went over
     (:data:`MAX_HEADERS` fields, :data:`MAX_HEADER_VALUE` bytes in one value).
 
+    With ``keep``, only the fields whose lower-case name it accepts are
+    returned (the others are still counted and checked against the limits):
+    unfolding and decoding a DKIM signature nobody reads is most of the work.
+
     >>> bounded_header_fields(b"A: 1\\nB: " + b"x" * 70000)[2]
     ['limit: header field over 65536 bytes (cut)']
+    >>> bounded_header_fields(b"A: 1\\nB: 2\\nC", keep=lambda name: name == "b")
+    ([('b', '2')], 1, [])
     """
     over: list[str] = []
     fields: list[tuple[str, str]] = []
-    junk = 0
+    count = junk = 0
     if block.startswith(b"From "):
         block = block.partition(b"\n")[2]
     # Split at each newline not followed by a blank: each piece is one field
@@ -200,12 +208,18 @@ def bounded_header_fields(block: bytes) -> tuple[list[tuple[str, str]], int, lis
             if piece[:1] not in (b" ", b"\t") and piece.partition(b"\n")[0].strip():
                 junk += 1
             continue
-        if len(fields) >= MAX_HEADERS:
+        if count >= MAX_HEADERS:
             # Checked on the next header's name, so that exactly MAX_HEADERS
             # fields are not reported as too many.
             over.append(f"{LIMIT} over {MAX_HEADERS} header fields (the rest not read)")
             break
+        count += 1
+        name = found.group(1).decode("ascii").lower()
         rest = piece[found.end():]
+        wanted = keep is None or keep(name)
+        if not wanted and len(rest) <= MAX_HEADER_VALUE:
+            # Unfolded, a value is never longer than as written.
+            continue
         joined = b" ".join(line.strip() for line in rest.split(b"\n")) if b"\n" in rest \
             else rest.strip()
         if len(joined) > MAX_HEADER_VALUE:
@@ -213,7 +227,8 @@ def bounded_header_fields(block: bytes) -> tuple[list[tuple[str, str]], int, lis
             note = f"{LIMIT} header field over {MAX_HEADER_VALUE} bytes (cut)"
             if note not in over:
                 over.append(note)
-        fields.append((found.group(1).decode("ascii").lower(), _decode_bytes(joined).strip()))
+        if wanted:
+            fields.append((name, _decode_bytes(joined).strip()))
     return fields, junk, over
 
 
@@ -423,6 +438,17 @@ def synthetic_message_id(fields: dict[str, str], raw: bytes, body_start: int) ->
     return f"{digest.hexdigest()[:32]}@{SYNTHETIC_DOMAIN}"
 
 
+# The fields the header pass reads: the envelope, threading, the Received
+# line that dates delivery, and those that tell a machine's mail.
+_HEADER_PASS_FIELDS = frozenset({
+    "message-id", "from", "sender", "to", "cc", "date", "subject", "in-reply-to",
+    "references", "received", *_AUTO_HEADERS})
+
+
+def _read_by_header_pass(name: str) -> bool:
+    return name in _HEADER_PASS_FIELDS or name.startswith(_AUTO_PREFIXES)
+
+
 def parse_headers(raw: bytes, delivered_hint: str | None = None) -> ParsedHeaders:
     """The lean header pass. Never raises; problems go to ``.problems``.
 
@@ -431,7 +457,7 @@ def parse_headers(raw: bytes, delivered_hint: str | None = None) -> ParsedHeader
     carries one.
     """
     block, body_start = split_header_block(raw)
-    pairs, junk, over = bounded_header_fields(block)
+    pairs, junk, over = bounded_header_fields(block, keep=_read_by_header_pass)
     problems: list[str] = []
     if junk:
         problems.append(f"{junk} malformed header line(s)")
@@ -448,7 +474,9 @@ def parse_headers(raw: bytes, delivered_hint: str | None = None) -> ParsedHeader
             received = value
         if name in _AUTO_HEADERS or name.startswith(_AUTO_PREFIXES):
             auto[name] = f"{auto[name]}\n{value}" if name in auto else value
-    has_headers = bool(pairs)
+    # Only the fields read were kept: whether there was any field at all is
+    # asked again of a block without one of them (rare).
+    has_headers = bool(pairs) or bool(bounded_header_fields(block)[0])
     if not has_headers:
         problems.append("no header")
 
