@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
@@ -638,77 +639,108 @@ class _Features:
     texts: list[str]
 
 
+# Per-message rules are independent of each other: past this many messages
+# they run on two cores (forked workers that inherit the messages, so only
+# the small verdicts travel back).
+PARALLEL_FEATURES = 20_000
+_FEATURE_COLUMNS = ("message_id", "subject", "party", "from_addr", "from_name", "in_reply_to",
+                    "references")
+# What forked workers read: set just before the pool forks, cleared after.
+_feature_input: tuple[dict[str, list[Any]], list[bool],
+                      Mapping[str, tuple[Mapping[str, str], str]]] | None = None
+
+# One message's verdicts: automated, kind, closing, sender person, own ticket,
+# ticket numbers, cited numbers, text.
+_Verdicts = tuple[bool, str | None, bool, str | None, str | None, set[str], list[str], str]
+
+
+def _message_features(values: Mapping[str, list[Any]], involved: bool, i: int,
+                      bodies: Mapping[str, tuple[Mapping[str, str], str]]) -> _Verdicts:
+    """The rules read on message ``i`` alone (``values``: whole columns)."""
+    message_id, subject, party = values["message_id"][i], values["subject"][i], values["party"][i]
+    from_addr, from_name = values["from_addr"][i], values["from_name"][i]
+    mine = party == "me"
+    if not involved:
+        # Mail exchanged with nobody the config names belongs to no case, and
+        # its body is not stored; what is kept of every message still says
+        # whether a machine sent it (a newsletter, a shop's or a bank's notice).
+        entry = bodies.get(message_id)
+        if mine or entry is None:
+            return False, None, False, None, None, set(), [], ""
+        unread = classify_unread(entry[0], subject, from_addr, from_name)
+        return unread.automated, unread.kind, False, None, None, set(), [], ""
+    headers, body = bodies.get(message_id, ({}, ""))
+    automated, kind, closing, person = False, None, False, None
+    verdict = classify_automation(headers, subject, body, from_addr, from_name)
+    if not mine or verdict.kind in OWN_AUTOMATION_KINDS:
+        automated, kind = verdict.automated, verdict.kind
+        closing = (verdict.kind in CLOSING_KINDS
+                   or ticket_state(subject, body) in CLOSING_STATES)
+        person = sender_person(from_name, from_addr, body)
+    references = values["references"][i]
+    refs = detect_tickets(subject, headers, message_id, references, body)
+    starts = not values["in_reply_to"][i] and not references
+    cited: list[str] = []
+    if mine:
+        # A citizen cannot know the number of a ticket her message will
+        # open, and what she writes (or quotes) in a body is a pointer:
+        # numbers in a message of hers that starts a conversation, in her
+        # bodies, and those she cites ("suite à ma demande n° …") point
+        # at tickets; only the subject a reply carries files it.
+        cited = detect_previous_ticket_mentions(f"{subject}\n{body}")
+        keys = {_number_key(c) for c in cited}
+        cited += [r.number for r in refs if _number_key(r.number) not in keys
+                  and (starts or r.source == "body")]
+    elif strip_reply_prefixes(subject)[1] or _MY_REQUEST.search(fold(subject)):
+        # A reply keeps the citizen's subject, pointer included
+        # ("RE : Suite à ma demande n° …"), and so does a helpdesk's
+        # notice quoting her title after its own tag ("[RSA #2159]
+        # Nouveau suivi Suite à ma demande [RSA #2127]"): that number is
+        # not its ticket.
+        cited = detect_previous_ticket_mentions(subject)
+    keys = {_number_key(c) for c in cited}
+    numbers: set[str] = set()
+    own: str | None = None
+    for ref in refs:
+        key = _number_key(ref.number)
+        numbers.add(key)
+        if key not in keys and own is None:
+            own = ticket_key(ref)
+    return automated, kind, closing, person, own, numbers, cited, body
+
+
+def _features_of(span: tuple[int, int]) -> list[_Verdicts]:
+    """:func:`_message_features` of rows ``span`` in a forked worker."""
+    assert _feature_input is not None
+    values, involved, bodies = _feature_input
+    return [_message_features(values, involved[i], i, bodies) for i in range(*span)]
+
+
 def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str], str]]
               ) -> _Features:
+    global _feature_input
     n = len(frame)
-    f = _Features(
-        involved=frame["counterpart"].notna().tolist(), automated=[False] * n,
-        kinds=[None] * n, closing=[False] * n, persons=[None] * n, own_ticket=[None] * n,
-        numbers=[set() for _ in range(n)], cited=[[] for _ in range(n)], texts=[""] * n,
-    )
-    columns = ["message_id", "subject", "party", "from_addr", "from_name", "in_reply_to",
-               "references"]
-    involved = [i for i in range(n) if f.involved[i]]
-    values = {c: frame[c].tolist() for c in columns}
-
-    def records(rows: list[int]) -> list[dict[str, Any]]:
-        # Plain dicts made from whole columns: row access on a DataFrame, and
-        # its to_dict, cost more than the rules below.
-        return [{c: values[c][i] for c in columns} for i in rows]
-
-    for i, row in zip(involved, records(involved), strict=True):
-        headers, body = bodies.get(row["message_id"], ({}, ""))
-        subject = row["subject"]
-        mine = row["party"] == "me"
-        f.texts[i] = body
-        verdict = classify_automation(headers, subject, body, row["from_addr"], row["from_name"])
-        if mine and verdict.kind not in OWN_AUTOMATION_KINDS:
-            f.kinds[i] = None
-        else:
-            f.automated[i] = verdict.automated
-            f.kinds[i] = verdict.kind
-            f.closing[i] = (verdict.kind in CLOSING_KINDS
-                            or ticket_state(subject, body) in CLOSING_STATES)
-            f.persons[i] = sender_person(row["from_name"], row["from_addr"], body)
-        refs = detect_tickets(subject, headers, row["message_id"], row["references"], body)
-        starts = not row["in_reply_to"] and not row["references"]
-        if mine:
-            # A citizen cannot know the number of a ticket her message will
-            # open, and what she writes (or quotes) in a body is a pointer:
-            # numbers in a message of hers that starts a conversation, in her
-            # bodies, and those she cites ("suite à ma demande n° …") point
-            # at tickets; only the subject a reply carries files it.
-            f.cited[i] = detect_previous_ticket_mentions(f"{subject}\n{body}")
-            cited = {_number_key(c) for c in f.cited[i]}
-            f.cited[i] += [r.number for r in refs if _number_key(r.number) not in cited
-                           and (starts or r.source == "body")]
-        elif strip_reply_prefixes(subject)[1] or _MY_REQUEST.search(fold(subject)):
-            # A reply keeps the citizen's subject, pointer included
-            # ("RE : Suite à ma demande n° …"), and so does a helpdesk's
-            # notice quoting her title after its own tag ("[RSA #2159]
-            # Nouveau suivi Suite à ma demande [RSA #2127]"): that number is
-            # not its ticket.
-            f.cited[i] = detect_previous_ticket_mentions(subject)
-        cited = {_number_key(c) for c in f.cited[i]}
-        for ref in refs:
-            key = _number_key(ref.number)
-            f.numbers[i].add(key)
-            if key in cited:
-                continue
-            if f.own_ticket[i] is None:
-                f.own_ticket[i] = ticket_key(ref)
-    # Mail exchanged with nobody the config names belongs to no case, and its
-    # body is not stored; what is kept of every message still says whether a
-    # machine sent it (a newsletter, a shop's or a bank's notice).
-    others = [i for i in range(n) if not f.involved[i]]
-    for i, row in zip(others, records(others), strict=True):
-        entry = bodies.get(row["message_id"])
-        if row["party"] == "me" or entry is None:
-            continue
-        verdict = classify_unread(entry[0], row["subject"], row["from_addr"], row["from_name"])
-        f.automated[i] = verdict.automated
-        f.kinds[i] = verdict.kind
-    return f
+    involved = frame["counterpart"].notna().tolist()
+    # Plain lists made from whole columns: row access on a DataFrame costs
+    # more than the rules.
+    values = {c: frame[c].tolist() for c in _FEATURE_COLUMNS}
+    verdicts: list[_Verdicts]
+    if n >= PARALLEL_FEATURES and "fork" in multiprocessing.get_all_start_methods():
+        step = -(-n // 8)
+        spans = [(k, min(n, k + step)) for k in range(0, n, step)]
+        _feature_input = (values, involved, bodies)
+        try:
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                verdicts = list(chain.from_iterable(pool.map(_features_of, spans)))
+        finally:
+            _feature_input = None
+    else:
+        verdicts = [_message_features(values, involved[i], i, bodies) for i in range(n)]
+    automated, kinds, closing, persons, own, numbers, cited, texts = (
+        list(column) for column in zip(*verdicts, strict=True)) if verdicts else (
+        [] for _ in range(8))
+    return _Features(involved=involved, automated=automated, kinds=kinds, closing=closing,
+                     persons=persons, own_ticket=own, numbers=numbers, cited=cited, texts=texts)
 
 
 def _link_headers(frame: pd.DataFrame, order: Sequence[int], feats: _Features,

@@ -1235,3 +1235,31 @@ def test_score_script_reports_the_scores_of_the_tests(scenario_scores: dict[str,
     assert lines[-1] == (f"parties {scenario_scores['parties']:.4f}; automated F1 "
                          f"{scenario_scores['automated_f1']:.4f} over counterpart mail "
                          f"({scenario_scores['automated_f1_all_mail']:.4f} over all mail)")
+
+
+def test_per_message_rules_give_the_same_build_on_two_cores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = synthetic.generate(7)
+    synthetic.write_maildir(scenario, tmp_path / "mail")
+    config = parse_config(tomllib.loads(scenario.config_toml))
+    with Store.open(tmp_path / "s.sqlite") as store:
+        import_paths(store, [tmp_path / "mail"], config, workers=1)
+        analysis = Analysis(store, config)
+        base = analysis.base_messages()
+        bodies = {**analysis.unread_headers(), **analysis.bodies()}
+        one_core = cases.build_cases(base, bodies)
+        forked: list[str] = []
+        get_context = cases.multiprocessing.get_context
+
+        def recording(method: str) -> Any:
+            forked.append(method)
+            return get_context(method)
+
+        monkeypatch.setattr(cases, "PARALLEL_FEATURES", 1)
+        monkeypatch.setattr(cases.multiprocessing, "get_context", recording)
+        two_cores = cases.build_cases(base, bodies)
+    assert forked == ["fork"]
+    assert cases._feature_input is None
+    assert one_core.messages["automated"].any() and one_core.messages["ticket_id"].notna().any()
+    pd.testing.assert_frame_equal(two_cores.messages, one_core.messages)
+    pd.testing.assert_frame_equal(two_cores.links, one_core.links)
