@@ -82,7 +82,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
@@ -549,14 +549,17 @@ def build_cases(
     # than threading itself.
     moments = [None if pd.isna(when) else when
                for when in dates.dt.to_pydatetime().tolist()]
-    thread_of = thread_messages(
-        ThreadInput(mid, irt, refs, subj, when)
-        for mid, irt, refs, subj, when in zip(
-            ids, frame["in_reply_to"].tolist(), frame["references"].tolist(),
-            frame["subject"].tolist(), moments, strict=True)
-    )
+
+    def threads() -> dict[str, str]:
+        return thread_messages(
+            ThreadInput(mid, irt, refs, subj, when)
+            for mid, irt, refs, subj, when in zip(
+                ids, frame["in_reply_to"].tolist(), frame["references"].tolist(),
+                frame["subject"].tolist(), moments, strict=True)
+        )
+
+    feats, thread_of = _features(frame, bodies, meanwhile=threads)
     frame["thread_id"] = [thread_of.get(mid, mid) for mid in ids]
-    feats = _features(frame, bodies)
 
     forbidden = [(index[a], index[b]) for a, b in corrections.splits
                  if a in index and b in index]
@@ -645,6 +648,7 @@ class _Features:
 PARALLEL_FEATURES = 20_000
 _FEATURE_COLUMNS = ("message_id", "subject", "party", "from_addr", "from_name", "in_reply_to",
                     "references")
+_T = TypeVar("_T")
 # What forked workers read: set just before the pool forks, cleared after.
 _feature_input: tuple[dict[str, list[Any]], list[bool],
                       Mapping[str, tuple[Mapping[str, str], str]]] | None = None
@@ -716,8 +720,11 @@ def _features_of(span: tuple[int, int]) -> list[_Verdicts]:
     return [_message_features(values, involved[i], i, bodies) for i in range(*span)]
 
 
-def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str], str]]
-              ) -> _Features:
+def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str], str]],
+              meanwhile: Callable[[], _T]) -> tuple[_Features, _T]:
+    """The per-message verdicts, and what ``meanwhile`` returns: it runs in
+    this process while forked workers apply the rules (the threading, which
+    needs none of their verdicts, so that both cores stay busy)."""
     global _feature_input
     n = len(frame)
     involved = frame["counterpart"].notna().tolist()
@@ -731,16 +738,20 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
         _feature_input = (values, involved, bodies)
         try:
             with multiprocessing.get_context("fork").Pool(2) as pool:
-                verdicts = list(chain.from_iterable(pool.map(_features_of, spans)))
+                pending = pool.map_async(_features_of, spans)
+                done = meanwhile()
+                verdicts = list(chain.from_iterable(pending.get()))
         finally:
             _feature_input = None
     else:
         verdicts = [_message_features(values, involved[i], i, bodies) for i in range(n)]
+        done = meanwhile()
     automated, kinds, closing, persons, own, numbers, cited, texts = (
         list(column) for column in zip(*verdicts, strict=True)) if verdicts else (
         [] for _ in range(8))
     return _Features(involved=involved, automated=automated, kinds=kinds, closing=closing,
-                     persons=persons, own_ticket=own, numbers=numbers, cited=cited, texts=texts)
+                     persons=persons, own_ticket=own, numbers=numbers, cited=cited,
+                     texts=texts), done
 
 
 def _link_headers(frame: pd.DataFrame, order: Sequence[int], feats: _Features,
