@@ -58,15 +58,8 @@ def test_new_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
 
 
 def test_version_1_store_is_migrated(tmp_path: Path) -> None:
-    from analyzer.store import _MIGRATIONS
-
     path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path)
-    conn.executescript(_MIGRATIONS[1])
-    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-    conn.execute("PRAGMA user_version=1")
-    conn.commit()
-    conn.close()
+    _store_at_version(path, 1)
     with Store.open(path) as store:
         store.add_correction("join", "a@x", "b@x")
         assert store.corrections() == [("join", "a@x", "b@x")]
@@ -74,22 +67,31 @@ def test_version_1_store_is_migrated(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-def test_version_4_store_keeps_its_bodies_with_the_raw_bytes_last(tmp_path: Path) -> None:
+def _store_at_version(path: Path, version: int, *statements: str) -> None:
+    """A store as schema ``version`` left it, with ``statements`` run in it."""
     from analyzer.store import _MIGRATIONS, _statements
 
-    path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    for step in range(1, 5):
+    for step in range(1, version + 1):
         for statement in _statements(_MIGRATIONS[step]):
             conn.execute(statement)
-    conn.execute("INSERT INTO messages (message_id, first_seen) VALUES ('a@x', 'now')")
-    conn.execute("INSERT INTO bodies VALUES (1, x'52415721', '{\"subject\": \"s\"}', 'text', "
-                 "'[]', '[\"d\"]')")
+    for statement in statements:
+        conn.execute(statement)
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-    conn.execute("PRAGMA user_version=4")
+    conn.execute(f"PRAGMA user_version={version}")
     conn.commit()
-    generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
     conn.close()
+
+
+def test_version_4_store_keeps_its_bodies_with_the_raw_bytes_last(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _store_at_version(
+        path, 4, "INSERT INTO messages (message_id, first_seen) VALUES ('a@x', 'now')",
+        "INSERT INTO bodies VALUES (1, x'52415721', '{\"subject\": \"s\"}', 'text', "
+        "'[]', '[\"d\"]')")
+    with sqlite3.connect(path) as conn:
+        generation = conn.execute(
+            "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
     with Store.open(path) as store:
         columns = [r[1] for r in store.conn.execute("PRAGMA table_info(bodies)")]
         assert columns == ["message_rowid", "headers_json", "body_text", "attachments_json",
@@ -105,20 +107,10 @@ def test_version_4_store_keeps_its_bodies_with_the_raw_bytes_last(tmp_path: Path
 
 
 def test_version_5_store_drops_its_row_build_for_the_column_build(tmp_path: Path) -> None:
-    from analyzer.store import _MIGRATIONS, _statements
-
     path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path)
-    for step in range(1, 6):
-        for statement in _statements(_MIGRATIONS[step]):
-            conn.execute(statement)
-    conn.execute("INSERT INTO built_messages VALUES (0, 'a@x', 'a@x', 'a@x', 'C-1', NULL, 0, "
-                 "NULL, 0, NULL)")
-    conn.execute("INSERT INTO meta VALUES ('build_key', 'k1')")
-    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-    conn.execute("PRAGMA user_version=5")
-    conn.commit()
-    conn.close()
+    _store_at_version(
+        path, 5, "INSERT INTO built_messages VALUES (0, 'a@x', 'a@x', 'a@x', 'C-1', NULL, 0, "
+        "NULL, 0, NULL)", "INSERT INTO meta VALUES ('build_key', 'k1')")
     with Store.open(path) as store:
         tables = {r[0] for r in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
