@@ -11,6 +11,7 @@ metric gives instead; those differences are listed in ``READER_VS_METRIC``.
 from __future__ import annotations
 
 import email.utils
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +19,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from analyzer import analysis as analysis_module
 from analyzer import schema
-from analyzer.analysis import Analysis, _utc_times
+from analyzer.analysis import Analysis, _collector_paused, _utc_times
 from analyzer.config import load_config
 from analyzer.importer import import_paths
 from analyzer.store import Store
@@ -274,6 +276,41 @@ def test_saved_build_is_read_back_equal_to_a_new_build(sample_store: Any) -> Non
     pd.testing.assert_frame_equal(read.links, made.links)
     _tamper(path)
     assert _first_case(path, config) == "C-tampered"
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["new build", "saved build"])
+def test_a_build_runs_with_the_collector_paused_and_leaves_it_on(
+        sample_store: Any, saved: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, config = sample_store
+    if saved:
+        with Analysis.open(path, config) as first:
+            first.build()
+    states: list[bool] = []
+    step = "_frame_from_saved" if saved else "build_cases"
+    real = getattr(analysis_module, step)
+
+    def spy(*args: Any) -> Any:
+        states.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(analysis_module, step, spy)
+    with Analysis.open(path, config) as analysis:
+        assert len(analysis.messages()) == 75
+    assert states == [False]
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_paused_leaves_the_collector_as_it_found_it(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        with pytest.raises(KeyError), _collector_paused():
+            assert not gc.isenabled()
+            raise KeyError("a failed build")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_saved_build_is_made_anew_after_an_import(sample_store: Any, tmp_path: Any) -> None:
