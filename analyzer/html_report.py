@@ -22,6 +22,7 @@ comments, the one place where matplotlib repeats drawn text.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -135,19 +136,9 @@ def _open_text(case: CaseLine, lang: str) -> str:
     return translate(who, lang, age=format_duration(o.age_seconds, lang))
 
 
-def _case_context(summary: Summary, case: CaseLine, lang: str, *,
-                  with_chart: bool) -> dict[str, Any]:
-    from analyzer.charts import case_timeline, inline_svg
-
-    frames = summary.frames
+def _case_context(summary: Summary, case: CaseLine, lang: str, timeline: str
+                  ) -> dict[str, Any]:
     conversations, links = _explanation(summary, case.case_id, lang)
-    timeline = ""
-    if with_chart and frames is not None:
-        fig = case_timeline(frames.messages, frames.waits, case.case_id,
-                            deadlines=frames.deadlines, as_of=summary.as_of,
-                            timezone=summary.timezone, lang=lang, title=case.subject)
-        timeline = inline_svg(fig, label=translate("chart.timeline.title", lang,
-                                                   case=case.case_id))
     return {
         "id": case.case_id, "anchor": _anchor(case.case_id),
         "counterpart": case.counterpart or "—", "subject": case.subject,
@@ -164,6 +155,48 @@ def _case_context(summary: Summary, case: CaseLine, lang: str, *,
         "conversations": conversations, "links": links,
         "chronology": _chronology(summary, case.case_id, lang),
     }
+
+
+# Past this many cases the timelines, most of the page's time, are drawn by
+# two forked workers that inherit the summary; only the SVG text comes back.
+PARALLEL_TIMELINES = 16
+# What the forked workers read: set just before the pool forks, cleared after.
+_timeline_input: tuple[Summary, Sequence[CaseLine], str] | None = None
+
+
+def _timeline(summary: Summary, case: CaseLine, lang: str) -> str:
+    """The case's timeline as inline SVG ("" without the analysis tables)."""
+    from analyzer.charts import case_timeline, inline_svg
+
+    frames = summary.frames
+    if frames is None:
+        return ""
+    fig = case_timeline(frames.messages, frames.waits, case.case_id,
+                        deadlines=frames.deadlines, as_of=summary.as_of,
+                        timezone=summary.timezone, lang=lang, title=case.subject)
+    return inline_svg(fig, label=translate("chart.timeline.title", lang, case=case.case_id))
+
+
+def _timeline_at(k: int) -> str:
+    """:func:`_timeline` of the ``k``-th case, in a forked worker."""
+    assert _timeline_input is not None
+    summary, cases, lang = _timeline_input
+    return _timeline(summary, cases[k], lang)
+
+
+def _timelines(summary: Summary, cases: Sequence[CaseLine], lang: str) -> list[str]:
+    """The timelines of ``cases``, in order; the same SVG whichever process drew it."""
+    global _timeline_input
+    if (len(cases) < PARALLEL_TIMELINES or summary.frames is None
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [_timeline(summary, case, lang) for case in cases]
+    _timeline_input = (summary, cases, lang)
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            # Cases differ in size: hand them out a few at a time.
+            return pool.map(_timeline_at, range(len(cases)), chunksize=4)
+    finally:
+        _timeline_input = None
 
 
 def _markup(svg: str) -> Any:
@@ -235,7 +268,8 @@ def render_report(summary: Summary, lang: str, *, title: str,
         "delays": _delays(summary, lang),
         "charts": _overview_charts(summary, lang) if case_ids is None and summary.cases
         else [],
-        "cases": [_case_context(summary, c, lang, with_chart=True) for c in chosen],
+        "cases": [_case_context(summary, c, lang, svg)
+                  for c, svg in zip(chosen, _timelines(summary, chosen, lang), strict=True)],
     }
     return _environment().get_template("report.html.j2").render(context)
 

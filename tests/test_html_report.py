@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from analyzer import html_report
 from analyzer.analysis import Analysis
 from analyzer.cli import cli
 from analyzer.config import load_config
@@ -154,6 +155,24 @@ def test_case_page_only(pages: dict[str, Path], tmp_path: Path) -> None:
     page = render_report(summary, "fr", title="x", case_ids=["C-8ea5c4a0"])
     assert page.count('<section class="case"') == 1
     assert "chart-distribution" not in page
+
+
+def test_timelines_drawn_on_two_cores_give_the_same_page(
+        pages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = _summary(SAMPLE_MAILBOX, tmp_path / "s.sqlite", datetime(2024, 3, 1, tzinfo=UTC))
+    forked: list[str] = []
+    get_context = html_report.multiprocessing.get_context
+
+    def recording(method: str) -> Any:
+        forked.append(method)
+        return get_context(method)
+
+    monkeypatch.setattr(html_report, "PARALLEL_TIMELINES", 1)
+    monkeypatch.setattr(html_report.multiprocessing, "get_context", recording)
+    page = render_report(summary, "fr", title="sample_fr")
+    assert forked == ["fork"]
+    assert html_report._timeline_input is None
+    assert page == pages["sample_fr"].read_text("utf-8")
 
 
 def test_cli_writes_the_html_report(tmp_path: Path) -> None:
