@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -40,3 +42,17 @@ def corpora_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_mailbox() -> Path:
     return SAMPLE_MAILBOX
+
+
+def record_forks(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[str]:
+    """The start methods ``module`` asks :mod:`multiprocessing` for from now on
+    (filled as it asks; the real contexts are handed back)."""
+    asked: list[str] = []
+    get_context = module.multiprocessing.get_context
+
+    def recording(method: str) -> Any:
+        asked.append(method)
+        return get_context(method)
+
+    monkeypatch.setattr(module.multiprocessing, "get_context", recording)
+    return asked

@@ -32,7 +32,7 @@ from analyzer.discover import discover
 from analyzer.importer import import_paths
 from analyzer.store import Store
 from tests.builders import message, write_maildir
-from tests.conftest import SAMPLE_MAILBOX
+from tests.conftest import SAMPLE_MAILBOX, record_forks
 
 ME = "julie.moreau@exemple-perso.fr"
 CONFIG = parse_config({
@@ -1248,15 +1248,8 @@ def test_per_message_rules_give_the_same_build_on_two_cores(
         base = analysis.base_messages()
         bodies = {**analysis.unread_headers(), **analysis.bodies()}
         one_core = cases.build_cases(base, bodies)
-        forked: list[str] = []
-        get_context = cases.multiprocessing.get_context
-
-        def recording(method: str) -> Any:
-            forked.append(method)
-            return get_context(method)
-
         monkeypatch.setattr(cases, "PARALLEL_FEATURES", 1)
-        monkeypatch.setattr(cases.multiprocessing, "get_context", recording)
+        forked = record_forks(monkeypatch, cases)
         two_cores = cases.build_cases(base, bodies)
     assert forked == ["fork"]
     assert cases._feature_input is None

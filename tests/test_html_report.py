@@ -32,7 +32,7 @@ from analyzer.importer import import_paths
 from analyzer.report import Summary, summarize
 from analyzer.store import Store
 from tests.builders import write_maildir
-from tests.conftest import ROOT, SAMPLE_MAILBOX
+from tests.conftest import ROOT, SAMPLE_MAILBOX, record_forks
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -160,15 +160,8 @@ def test_case_page_only(pages: dict[str, Path], tmp_path: Path) -> None:
 def test_timelines_drawn_on_two_cores_give_the_same_page(
         pages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     summary = _summary(SAMPLE_MAILBOX, tmp_path / "s.sqlite", datetime(2024, 3, 1, tzinfo=UTC))
-    forked: list[str] = []
-    get_context = html_report.multiprocessing.get_context
-
-    def recording(method: str) -> Any:
-        forked.append(method)
-        return get_context(method)
-
     monkeypatch.setattr(html_report, "PARALLEL_TIMELINES", 1)
-    monkeypatch.setattr(html_report.multiprocessing, "get_context", recording)
+    forked = record_forks(monkeypatch, html_report)
     page = render_report(summary, "fr", title="sample_fr")
     assert forked == ["fork"]
     assert html_report._timeline_input is None
