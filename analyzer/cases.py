@@ -86,6 +86,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
+from analyzer import forking
 from analyzer.automation import classify_automation, classify_unread
 from analyzer.i18n import translate
 from analyzer.people import fold, sender_person
@@ -732,7 +733,7 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
     # more than the rules.
     values = {c: frame[c].tolist() for c in _FEATURE_COLUMNS}
     verdicts: list[_Verdicts]
-    if n >= PARALLEL_FEATURES and "fork" in multiprocessing.get_all_start_methods():
+    if n >= PARALLEL_FEATURES and forking.can_fork():
         step = -(-n // 8)
         spans = [(k, min(n, k + step)) for k in range(0, n, step)]
         _feature_input = (values, involved, bodies)

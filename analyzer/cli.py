@@ -148,13 +148,16 @@ def _progress(settings: Settings) -> Iterator[Callable[[int, int], None] | None]
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    # Drawn on each update rather than by rich's refresh thread: the import
+    # forks its workers, which is only safe in a single-threaded process
+    # (analyzer.forking).
     with Progress("{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True),
-                  transient=True) as bar:
+                  transient=True, auto_refresh=False) as bar:
         task = bar.add_task(settings.t("import.progress"), total=None)
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, refresh=True)
 
         yield update
 
@@ -487,8 +490,9 @@ def _fetch_progress(settings: Settings) -> Iterator[Callable[[str, int, int], No
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID
 
+    # Drawn on each update, with no refresh thread: see _progress.
     bar = Progress("{task.description}", BarColumn(), MofNCompleteColumn(),
-                   console=Console(stderr=True), transient=True)
+                   console=Console(stderr=True), transient=True, auto_refresh=False)
     tasks: dict[str, TaskID] = {}
 
     def update(folder: str, done: int, total: int) -> None:
@@ -497,7 +501,7 @@ def _fetch_progress(settings: Settings) -> Iterator[Callable[[str, int, int], No
         if folder not in tasks:
             tasks[folder] = bar.add_task(settings.t("imap.progress", folder=folder),
                                          total=total)
-        bar.update(tasks[folder], completed=done, total=total)
+        bar.update(tasks[folder], completed=done, total=total, refresh=True)
 
     try:
         yield update

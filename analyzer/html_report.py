@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from analyzer import forking
 from analyzer.i18n import translate
 from analyzer.report import (
     CaseLine,
@@ -188,7 +189,7 @@ def _timelines(summary: Summary, cases: Sequence[CaseLine], lang: str) -> list[s
     """The timelines of ``cases``, in order; the same SVG whichever process drew it."""
     global _timeline_input
     if (len(cases) < PARALLEL_TIMELINES or summary.frames is None
-            or "fork" not in multiprocessing.get_all_start_methods()):
+            or not forking.can_fork()):
         return [_timeline(summary, case, lang) for case in cases]
     _timeline_input = (summary, cases, lang)
     try:

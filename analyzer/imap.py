@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from analyzer import forking
 from analyzer.config import Config
 from analyzer.credentials import Secret, get_password, token_from_command
 from analyzer.errors import ConfigError, CredentialsError, ImapError
@@ -817,8 +818,7 @@ class _Parser:
     def submit(self, items: list[tuple[int, bytes, str | None]], many: bool
                ) -> Callable[[], list[_Parsed]]:
         if self._pool is None and many and self.workers > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            context = multiprocessing.get_context(forking.start_method())
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
                                              initializer=_init_worker)
         if self._pool is None:

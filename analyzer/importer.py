@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from analyzer import outlook
+from analyzer import forking, outlook
 from analyzer.config import Config
 from analyzer.errors import SourceError
 from analyzer.parse import (
@@ -421,8 +421,7 @@ def _run(units: list[Unit], config: Config, workers: int | None
         for batch in _batches(units):
             yield _process(batch)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = multiprocessing.get_context(forking.start_method())
     with ctx.Pool(count, initializer=_init_pool_worker, initargs=(config,)) as pool:
         for sent in pool.imap(_process_in_pool, _batches(units)):
             yield [_received(s) if isinstance(s, _Sent) else s for s in sent]

@@ -8,12 +8,18 @@ missing corpus is a failure.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from analyzer import forking
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MAILBOX = ROOT / "sample_mailbox"
@@ -56,3 +62,26 @@ def record_forks(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[st
 
     monkeypatch.setattr(module.multiprocessing, "get_context", recording)
     return asked
+
+
+@contextmanager
+def another_thread() -> Iterator[None]:
+    """A second thread runs (idle) meanwhile, as a notebook kernel's do."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Forking allowed, as in a command-line run, whatever threads this test
+    session runs besides (the Dovecot fixture's token server)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(forking, "can_fork",
+                      lambda: "fork" in multiprocessing.get_all_start_methods())
+        yield

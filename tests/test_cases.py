@@ -32,7 +32,7 @@ from analyzer.discover import discover
 from analyzer.importer import import_paths
 from analyzer.store import Store
 from tests.builders import message, write_maildir
-from tests.conftest import SAMPLE_MAILBOX, record_forks
+from tests.conftest import SAMPLE_MAILBOX, another_thread, record_forks, single_threaded
 
 ME = "julie.moreau@exemple-perso.fr"
 CONFIG = parse_config({
@@ -1250,9 +1250,15 @@ def test_per_message_rules_give_the_same_build_on_two_cores(
         one_core = cases.build_cases(base, bodies)
         monkeypatch.setattr(cases, "PARALLEL_FEATURES", 1)
         forked = record_forks(monkeypatch, cases)
-        two_cores = cases.build_cases(base, bodies)
-    assert forked == ["fork"]
+        with single_threaded():
+            two_cores = cases.build_cases(base, bodies)
+        assert forked == ["fork"]
+        # Beside another thread (a notebook kernel's), nothing is forked.
+        with another_thread():
+            beside_a_thread = cases.build_cases(base, bodies)
+        assert forked == ["fork"]
     assert cases._feature_input is None
+    pd.testing.assert_frame_equal(beside_a_thread.messages, one_core.messages)
     assert one_core.messages["automated"].any() and one_core.messages["ticket_id"].notna().any()
     pd.testing.assert_frame_equal(two_cores.messages, one_core.messages)
     pd.testing.assert_frame_equal(two_cores.links, one_core.links)

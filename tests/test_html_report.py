@@ -32,7 +32,13 @@ from analyzer.importer import import_paths
 from analyzer.report import Summary, summarize
 from analyzer.store import Store
 from tests.builders import write_maildir
-from tests.conftest import ROOT, SAMPLE_MAILBOX, record_forks
+from tests.conftest import (
+    ROOT,
+    SAMPLE_MAILBOX,
+    another_thread,
+    record_forks,
+    single_threaded,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -162,10 +168,15 @@ def test_timelines_drawn_on_two_cores_give_the_same_page(
     summary = _summary(SAMPLE_MAILBOX, tmp_path / "s.sqlite", datetime(2024, 3, 1, tzinfo=UTC))
     monkeypatch.setattr(html_report, "PARALLEL_TIMELINES", 1)
     forked = record_forks(monkeypatch, html_report)
-    page = render_report(summary, "fr", title="sample_fr")
+    with single_threaded():
+        page = render_report(summary, "fr", title="sample_fr")
     assert forked == ["fork"]
     assert html_report._timeline_input is None
     assert page == pages["sample_fr"].read_text("utf-8")
+    # Beside another thread (a notebook kernel's), nothing is forked.
+    with another_thread():
+        assert render_report(summary, "fr", title="sample_fr") == page
+    assert forked == ["fork"]
 
 
 def test_cli_writes_the_html_report(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from analyzer.importer import import_paths
 from analyzer.sources import Unit
 from analyzer.store import Store
 from tests.builders import mbox, message, write_maildir
+from tests.conftest import another_thread, record_forks, single_threaded
 
 CONFIG = parse_config({
     "me": {"addresses": ["julie.moreau@exemple-perso.fr"]},
@@ -189,9 +191,16 @@ def test_parallel_and_serial_imports_store_the_same(tmp_path: Path) -> None:
     messages["902.x:2,S"] = message(message_id="<p902@x>", date="someday")
     write_maildir(tmp_path / "mail", messages)
     results = []
-    for workers in (1, 2):
-        with Store.open(tmp_path / f"s{workers}.sqlite") as store:
+    # One process; two forked workers; two spawned ones, as under a notebook
+    # kernel, whose threads make forking unsafe.
+    for name, workers, threads, started in (("one", 1, nullcontext(), []),
+                                            ("forked", 2, single_threaded(), ["fork"]),
+                                            ("spawned", 2, another_thread(), ["spawn"])):
+        with Store.open(tmp_path / f"{name}.sqlite") as store, threads, \
+                pytest.MonkeyPatch.context() as patch:
+            asked = record_forks(patch, importer)
             summary = import_paths(store, [tmp_path / "mail"], CONFIG, workers=workers)
+            assert asked == started, name
             conn = store.conn
             stored = [
                 sorted(tuple(r) for r in conn.execute(
@@ -208,7 +217,7 @@ def test_parallel_and_serial_imports_store_the_same(tmp_path: Path) -> None:
             ]
             results.append((summary.new, summary.duplicates, summary.relevant,
                             sorted(summary.broken), stored))
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
     assert results[0][:4] == (902, 1, 91, [(str(tmp_path / "mail" / "cur" / "901.x:2,S"),
                                            "no header")])
 
