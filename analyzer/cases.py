@@ -73,7 +73,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import multiprocessing
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
@@ -650,9 +649,8 @@ PARALLEL_FEATURES = 20_000
 _FEATURE_COLUMNS = ("message_id", "subject", "party", "from_addr", "from_name", "in_reply_to",
                     "references")
 _T = TypeVar("_T")
-# What forked workers read: set just before the pool forks, cleared after.
-_feature_input: tuple[dict[str, list[Any]], list[bool],
-                      Mapping[str, tuple[Mapping[str, str], str]]] | None = None
+# What the forked workers inherit: the columns, who is involved, the bodies.
+_FeatureInput = tuple[dict[str, list[Any]], list[bool], Mapping[str, tuple[Mapping[str, str], str]]]
 
 # One message's verdicts: automated, kind, closing, sender person, own ticket,
 # ticket numbers, cited numbers, text.
@@ -714,10 +712,9 @@ def _message_features(values: Mapping[str, list[Any]], involved: bool, i: int,
     return automated, kind, closing, person, own, numbers, cited, body
 
 
-def _features_of(span: tuple[int, int]) -> list[_Verdicts]:
-    """:func:`_message_features` of rows ``span`` in a forked worker."""
-    assert _feature_input is not None
-    values, involved, bodies = _feature_input
+def _features_of(shared: _FeatureInput, span: tuple[int, int]) -> list[_Verdicts]:
+    """:func:`_message_features` of rows ``span``."""
+    values, involved, bodies = shared
     return [_message_features(values, involved[i], i, bodies) for i in range(*span)]
 
 
@@ -726,7 +723,6 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
     """The per-message verdicts, and what ``meanwhile`` returns: it runs in
     this process while forked workers apply the rules (the threading, which
     needs none of their verdicts, so that both cores stay busy)."""
-    global _feature_input
     n = len(frame)
     involved = frame["counterpart"].notna().tolist()
     # Plain lists made from whole columns: row access on a DataFrame costs
@@ -736,14 +732,9 @@ def _features(frame: pd.DataFrame, bodies: Mapping[str, tuple[Mapping[str, str],
     if n >= PARALLEL_FEATURES and forking.can_fork():
         step = -(-n // 8)
         spans = [(k, min(n, k + step)) for k in range(0, n, step)]
-        _feature_input = (values, involved, bodies)
-        try:
-            with multiprocessing.get_context("fork").Pool(2) as pool:
-                pending = pool.map_async(_features_of, spans)
-                done = meanwhile()
-                verdicts = list(chain.from_iterable(pending.get()))
-        finally:
-            _feature_input = None
+        with forking.forked_map(_features_of, (values, involved, bodies), spans) as pending:
+            done = meanwhile()
+            verdicts = list(chain.from_iterable(pending.get()))
     else:
         verdicts = [_message_features(values, involved[i], i, bodies) for i in range(n)]
         done = meanwhile()

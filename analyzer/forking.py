@@ -15,6 +15,17 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from multiprocessing.pool import AsyncResult
+from typing import Any, TypeVar
+
+_S = TypeVar("_S")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+# What the forked workers of forked_map read: set just before the pool forks,
+# cleared after.
+_shared: tuple[Callable[[Any, Any], Any], Any] | None = None
 
 
 def can_fork() -> bool:
@@ -34,3 +45,27 @@ def start_method() -> str:
     """The start method of a pool of workers: ``fork`` when :func:`can_fork`,
     else ``spawn``, which is safe anywhere."""
     return "fork" if can_fork() else "spawn"
+
+
+def _apply(item: Any) -> Any:
+    """One item of :func:`forked_map`, in a forked worker."""
+    assert _shared is not None
+    function, shared = _shared
+    return function(shared, item)
+
+
+@contextmanager
+def forked_map(function: Callable[[_S, _T], _R], shared: _S, items: Iterable[_T], *,
+               chunksize: int = 1) -> Iterator[AsyncResult[list[_R]]]:
+    """``function(shared, item)`` for each item, in order, computed by two
+    forked workers while the ``with`` block runs here; ``.get()`` waits for
+    the list. The workers inherit ``shared`` (whole tables): only the items
+    and the results are pickled. Call it only when :func:`can_fork`.
+    """
+    global _shared
+    _shared = (function, shared)
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            yield pool.map_async(_apply, items, chunksize)
+    finally:
+        _shared = None

@@ -22,7 +22,6 @@ comments, the one place where matplotlib repeats drawn text.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -161,8 +160,6 @@ def _case_context(summary: Summary, case: CaseLine, lang: str, timeline: str
 # Past this many cases the timelines, most of the page's time, are drawn by
 # two forked workers that inherit the summary; only the SVG text comes back.
 PARALLEL_TIMELINES = 16
-# What the forked workers read: set just before the pool forks, cleared after.
-_timeline_input: tuple[Summary, Sequence[CaseLine], str] | None = None
 
 
 def _timeline(summary: Summary, case: CaseLine, lang: str) -> str:
@@ -178,26 +175,21 @@ def _timeline(summary: Summary, case: CaseLine, lang: str) -> str:
     return inline_svg(fig, label=translate("chart.timeline.title", lang, case=case.case_id))
 
 
-def _timeline_at(k: int) -> str:
-    """:func:`_timeline` of the ``k``-th case, in a forked worker."""
-    assert _timeline_input is not None
-    summary, cases, lang = _timeline_input
+def _timeline_at(shared: tuple[Summary, Sequence[CaseLine], str], k: int) -> str:
+    """:func:`_timeline` of the ``k``-th case."""
+    summary, cases, lang = shared
     return _timeline(summary, cases[k], lang)
 
 
 def _timelines(summary: Summary, cases: Sequence[CaseLine], lang: str) -> list[str]:
     """The timelines of ``cases``, in order; the same SVG whichever process drew it."""
-    global _timeline_input
     if (len(cases) < PARALLEL_TIMELINES or summary.frames is None
             or not forking.can_fork()):
         return [_timeline(summary, case, lang) for case in cases]
-    _timeline_input = (summary, cases, lang)
-    try:
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            # Cases differ in size: hand them out a few at a time.
-            return pool.map(_timeline_at, range(len(cases)), chunksize=4)
-    finally:
-        _timeline_input = None
+    # Cases differ in size: hand them out a few at a time.
+    with forking.forked_map(_timeline_at, (summary, cases, lang), range(len(cases)),
+                            chunksize=4) as pending:
+        return pending.get()
 
 
 def _markup(svg: str) -> Any:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analyzer import cases, synthetic
+from analyzer import cases, forking, synthetic
 from analyzer.analysis import Analysis
 from analyzer.cases import (
     _names_my_request,
@@ -1249,7 +1249,7 @@ def test_per_message_rules_give_the_same_build_on_two_cores(
         bodies = {**analysis.unread_headers(), **analysis.bodies()}
         one_core = cases.build_cases(base, bodies)
         monkeypatch.setattr(cases, "PARALLEL_FEATURES", 1)
-        forked = record_forks(monkeypatch, cases)
+        forked = record_forks(monkeypatch, forking)
         with single_threaded():
             two_cores = cases.build_cases(base, bodies)
         assert forked == ["fork"]
@@ -1257,7 +1257,7 @@ def test_per_message_rules_give_the_same_build_on_two_cores(
         with another_thread():
             beside_a_thread = cases.build_cases(base, bodies)
         assert forked == ["fork"]
-    assert cases._feature_input is None
+    assert forking._shared is None
     pd.testing.assert_frame_equal(beside_a_thread.messages, one_core.messages)
     assert one_core.messages["automated"].any() and one_core.messages["ticket_id"].notna().any()
     pd.testing.assert_frame_equal(two_cores.messages, one_core.messages)

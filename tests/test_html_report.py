@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from analyzer import html_report
+from analyzer import forking, html_report
 from analyzer.analysis import Analysis
 from analyzer.cli import cli
 from analyzer.config import load_config
@@ -167,11 +167,11 @@ def test_timelines_drawn_on_two_cores_give_the_same_page(
         pages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     summary = _summary(SAMPLE_MAILBOX, tmp_path / "s.sqlite", datetime(2024, 3, 1, tzinfo=UTC))
     monkeypatch.setattr(html_report, "PARALLEL_TIMELINES", 1)
-    forked = record_forks(monkeypatch, html_report)
+    forked = record_forks(monkeypatch, forking)
     with single_threaded():
         page = render_report(summary, "fr", title="sample_fr")
     assert forked == ["fork"]
-    assert html_report._timeline_input is None
+    assert forking._shared is None
     assert page == pages["sample_fr"].read_text("utf-8")
     # Beside another thread (a notebook kernel's), nothing is forked.
     with another_thread():
